@@ -1,0 +1,99 @@
+/**
+ * A firmware node: the DT-like property bag a device (or an IOMMU) is described by. Typed accessors
+ * cover the properties the DMA stack reads; anything else is kept as an arbitrary property.
+ */
+
+/** `iommus = <&smmu 0x10>`: the IOMMU's firmware node name and the specifier cells. */
+export interface PhandleArgs {
+  readonly node: string;
+  readonly args: readonly number[];
+}
+
+/** One `dma-ranges` entry: `size` bytes at bus address `bus` map to CPU physical address `cpu`. */
+export interface DmaRangeEntry {
+  readonly bus: number;
+  readonly cpu: number;
+  readonly size: number;
+}
+
+/** Legacy `mmu-masters = <&dev sid...>` entry, on the IOMMU's own node. */
+export interface MmuMaster {
+  readonly node: string;
+  readonly streamIds: readonly number[];
+}
+
+/** PCI `iommu-map = <rid-base &iommu iommu-base length>`. */
+export interface IommuMapEntry {
+  readonly ridBase: number;
+  readonly iommu: string;
+  readonly iommuBase: number;
+  readonly length: number;
+}
+
+export type PropValue = string | number | boolean | readonly number[] | readonly string[] | readonly PhandleArgs[] | readonly DmaRangeEntry[] | readonly MmuMaster[] | readonly IommuMapEntry[];
+
+/** Property names with a known type. */
+export interface KnownProps {
+  compatible: readonly string[];
+  reg: readonly number[];
+  interrupts: readonly number[];
+  iommus: readonly PhandleArgs[];
+  'mmu-masters': readonly MmuMaster[];
+  'dma-ranges': readonly DmaRangeEntry[];
+  'dma-coherent': boolean;
+  'iommu-map': readonly IommuMapEntry[];
+  'iommu-map-mask': number;
+  '#iommu-cells': number;
+  status: string;
+}
+
+export class FwNode {
+  private readonly props = new Map<string, PropValue>();
+
+  constructor(
+    /** Node name, unique in a machine (`sata`, `smmu0`); phandles refer to nodes by this name. */
+    readonly name: string,
+    props: Partial<KnownProps> & Record<string, PropValue> = {},
+  ) {
+    for (const [k, v] of Object.entries(props)) this.props.set(k, v);
+  }
+
+  get<K extends keyof KnownProps>(key: K): KnownProps[K] | undefined;
+  get(key: string): PropValue | undefined;
+  get(key: string): PropValue | undefined {
+    return this.props.get(key);
+  }
+
+  set<K extends keyof KnownProps>(key: K, value: KnownProps[K]): void;
+  set(key: string, value: PropValue): void;
+  set(key: string, value: PropValue): void {
+    this.props.set(key, value);
+  }
+
+  has(key: string): boolean {
+    return this.props.has(key);
+  }
+
+  delete(key: string): void {
+    this.props.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.props.keys()];
+  }
+
+  get compatible(): readonly string[] {
+    return this.get('compatible') ?? [];
+  }
+
+  /** of_device_is_compatible. */
+  isCompatible(compat: string): boolean {
+    return this.compatible.includes(compat);
+  }
+
+  /** of_device_is_available: `status` absent, "okay" or "ok". */
+  get available(): boolean {
+    const s = this.get('status');
+    return s === undefined || s === 'okay' || s === 'ok';
+  }
+}

@@ -1,0 +1,2 @@
+export * from './fwnode';
+export * from './device';

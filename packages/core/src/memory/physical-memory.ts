@@ -1,0 +1,261 @@
+import { hex } from '../address';
+
+/** One RAM region of the memory map. */
+export interface RamRegion {
+  readonly base: number;
+  readonly size: number;
+}
+
+/** Result of a physical access: RAM answered, or nothing decodes the address (a bus error). */
+export type MemAccess = { readonly ok: true } | { readonly ok: false; readonly fault: 'bus-error'; readonly addr: number };
+
+export const MEM_OK: MemAccess = Object.freeze({ ok: true });
+
+/** Bytes are stored in chunks of this size, allocated on first write. */
+export const MEMORY_CHUNK_SIZE = 64 * 1024;
+const ZERO_CHUNK = new Uint8Array(MEMORY_CHUNK_SIZE);
+
+/**
+ * Physical memory with real bytes, stored sparsely: a chunk of backing store exists only once it has
+ * been written, so a 16 GiB board costs what its workloads touch. Reads of never-written RAM return
+ * zeros. An access that is not wholly inside RAM is a bus error returned as a value, never thrown.
+ */
+export class PhysicalMemory {
+  readonly regions: readonly RamRegion[];
+  private readonly chunks = new Map<number, Uint8Array>();
+  /** Merged, sorted spans used for the RAM check (adjacent regions form one span). */
+  private readonly spans: RamRegion[];
+  private lastSpan: RamRegion | undefined;
+
+  constructor(regions: readonly RamRegion[]) {
+    const sorted = [...regions].sort((a, b) => a.base - b.base);
+    for (const r of sorted) {
+      if (!Number.isSafeInteger(r.base) || !Number.isSafeInteger(r.size) || r.base < 0 || r.size <= 0) {
+        throw new RangeError(`PhysicalMemory: bad region base=${r.base} size=${r.size}`);
+      }
+    }
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1]!;
+      const cur = sorted[i]!;
+      if (cur.base < prev.base + prev.size) {
+        throw new RangeError(`PhysicalMemory: regions ${hex(prev.base)}+${hex(prev.size)} and ${hex(cur.base)}+${hex(cur.size)} overlap`);
+      }
+    }
+    this.regions = sorted;
+    const spans: RamRegion[] = [];
+    for (const r of sorted) {
+      const last = spans[spans.length - 1];
+      if (last && last.base + last.size === r.base) spans[spans.length - 1] = { base: last.base, size: last.size + r.size };
+      else spans.push({ base: r.base, size: r.size });
+    }
+    this.spans = spans;
+  }
+
+  /** Total RAM in bytes. */
+  get totalBytes(): number {
+    return this.regions.reduce((n, r) => n + r.size, 0);
+  }
+
+  /** Bytes of backing store actually allocated (what has been written). */
+  get touchedBytes(): number {
+    return this.chunks.size * MEMORY_CHUNK_SIZE;
+  }
+
+  /** The end (exclusive) of the highest RAM region. */
+  get end(): number {
+    const last = this.regions[this.regions.length - 1];
+    return last ? last.base + last.size : 0;
+  }
+
+  /** Whether [addr, addr+len) is wholly RAM. */
+  isRam(addr: number, len = 1): boolean {
+    const s = this.lastSpan;
+    if (s !== undefined && addr >= s.base && addr + len <= s.base + s.size) return true;
+    for (const span of this.spans) {
+      if (addr >= span.base && addr + len <= span.base + span.size) {
+        this.lastSpan = span;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private fault(addr: number): MemAccess {
+    return { ok: false, fault: 'bus-error', addr };
+  }
+
+  /** Copies [addr, addr+dst.length) into dst. */
+  read(addr: number, dst: Uint8Array): MemAccess {
+    if (!this.isRam(addr, dst.length)) return this.fault(addr);
+    let done = 0;
+    while (done < dst.length) {
+      const a = addr + done;
+      const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
+      const off = a - idx * MEMORY_CHUNK_SIZE;
+      const n = Math.min(MEMORY_CHUNK_SIZE - off, dst.length - done);
+      const chunk = this.chunks.get(idx);
+      if (chunk === undefined) dst.fill(0, done, done + n);
+      else dst.set(chunk.subarray(off, off + n), done);
+      done += n;
+    }
+    return MEM_OK;
+  }
+
+  /** Reads `len` bytes into a new array (convenience for tests and checks). */
+  readBytes(addr: number, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    return this.read(addr, out).ok ? out : undefined;
+  }
+
+  /** Writes src at addr. */
+  write(addr: number, src: Uint8Array): MemAccess {
+    if (!this.isRam(addr, src.length)) return this.fault(addr);
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
+      const off = a - idx * MEMORY_CHUNK_SIZE;
+      const n = Math.min(MEMORY_CHUNK_SIZE - off, src.length - done);
+      this.chunkFor(idx).set(n === src.length ? src : src.subarray(done, done + n), off);
+      done += n;
+    }
+    return MEM_OK;
+  }
+
+  /** memmove within physical memory; overlapping ranges are handled. */
+  copy(dst: number, src: number, len: number): MemAccess {
+    if (!this.isRam(src, len)) return this.fault(src);
+    if (!this.isRam(dst, len)) return this.fault(dst);
+    if (len === 0 || dst === src) return MEM_OK;
+    const overlapForward = dst > src && dst < src + len;
+    if (overlapForward) {
+      // Copy through a temporary so a forward overlap does not read bytes it already wrote.
+      const tmp = new Uint8Array(len);
+      this.read(src, tmp);
+      return this.write(dst, tmp);
+    }
+    let done = 0;
+    while (done < len) {
+      const s = src + done;
+      const d = dst + done;
+      const sIdx = Math.floor(s / MEMORY_CHUNK_SIZE);
+      const dIdx = Math.floor(d / MEMORY_CHUNK_SIZE);
+      const sOff = s - sIdx * MEMORY_CHUNK_SIZE;
+      const dOff = d - dIdx * MEMORY_CHUNK_SIZE;
+      const n = Math.min(MEMORY_CHUNK_SIZE - sOff, MEMORY_CHUNK_SIZE - dOff, len - done);
+      const sChunk = this.chunks.get(sIdx);
+      if (sChunk === undefined) {
+        const dChunk = this.chunks.get(dIdx);
+        if (dChunk !== undefined) dChunk.fill(0, dOff, dOff + n);
+      } else {
+        this.chunkFor(dIdx).set(sChunk.subarray(sOff, sOff + n), dOff);
+      }
+      done += n;
+    }
+    return MEM_OK;
+  }
+
+  /** memset. */
+  fill(addr: number, len: number, value: number): MemAccess {
+    if (!this.isRam(addr, len)) return this.fault(addr);
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
+      const off = a - idx * MEMORY_CHUNK_SIZE;
+      const n = Math.min(MEMORY_CHUNK_SIZE - off, len - done);
+      if (value === 0 && !this.chunks.has(idx)) {
+        // never-written memory already reads as zero
+      } else {
+        this.chunkFor(idx).fill(value, off, off + n);
+      }
+      done += n;
+    }
+    return MEM_OK;
+  }
+
+  /**
+   * Compares memory at addr with `expected`: returns the offset of the first differing byte, -1 when
+   * equal, or a bus-error result when the range is not RAM.
+   */
+  compare(addr: number, expected: Uint8Array): number | MemAccess {
+    if (!this.isRam(addr, expected.length)) return this.fault(addr);
+    let done = 0;
+    while (done < expected.length) {
+      const a = addr + done;
+      const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
+      const off = a - idx * MEMORY_CHUNK_SIZE;
+      const n = Math.min(MEMORY_CHUNK_SIZE - off, expected.length - done);
+      const chunk = this.chunks.get(idx) ?? ZERO_CHUNK;
+      for (let i = 0; i < n; i++) {
+        if (chunk[off + i] !== expected[done + i]) return done + i;
+      }
+      done += n;
+    }
+    return -1;
+  }
+
+  /** Little-endian 32-bit read; -1 on a bus error (a value no 32-bit read can return). */
+  readU32(addr: number): number {
+    if (!this.isRam(addr, 4)) return -1;
+    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
+    const off = addr - idx * MEMORY_CHUNK_SIZE;
+    const chunk = this.chunks.get(idx);
+    if (chunk === undefined) return 0;
+    if (off <= MEMORY_CHUNK_SIZE - 4) {
+      return (chunk[off]! + chunk[off + 1]! * 0x100 + chunk[off + 2]! * 0x10000 + chunk[off + 3]! * 0x1000000);
+    }
+    const b = new Uint8Array(4);
+    this.read(addr, b);
+    return b[0]! + b[1]! * 0x100 + b[2]! * 0x10000 + b[3]! * 0x1000000;
+  }
+
+  /** Little-endian 32-bit write; false on a bus error. */
+  writeU32(addr: number, value: number): boolean {
+    if (!this.isRam(addr, 4)) return false;
+    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
+    const off = addr - idx * MEMORY_CHUNK_SIZE;
+    let v = value >>> 0; // a 32-bit register value, not an address
+    if (off <= MEMORY_CHUNK_SIZE - 4) {
+      const chunk = this.chunkFor(idx);
+      for (let i = 0; i < 4; i++) {
+        chunk[off + i] = v & 0xff;
+        v >>>= 8;
+      }
+      return true;
+    }
+    const b = new Uint8Array(4);
+    for (let i = 0; i < 4; i++) {
+      b[i] = v & 0xff;
+      v >>>= 8;
+    }
+    return this.write(addr, b).ok;
+  }
+
+  /**
+   * Little-endian 64-bit read of a value known to fit in 53 bits (an address or a count); returns -1
+   * on a bus error. Descriptors with high attribute bits must be read as two 32-bit words instead.
+   */
+  readU64(addr: number): number {
+    const lo = this.readU32(addr);
+    const hi = this.readU32(addr + 4);
+    if (lo < 0 || hi < 0) return -1;
+    return hi * 0x100000000 + lo;
+  }
+
+  /** Little-endian 64-bit write of a safe integer; false on a bus error. */
+  writeU64(addr: number, value: number): boolean {
+    const hi = Math.floor(value / 0x100000000);
+    const lo = value - hi * 0x100000000;
+    return this.writeU32(addr, lo) && this.writeU32(addr + 4, hi);
+  }
+
+  private chunkFor(idx: number): Uint8Array {
+    let chunk = this.chunks.get(idx);
+    if (chunk === undefined) {
+      chunk = new Uint8Array(MEMORY_CHUNK_SIZE);
+      this.chunks.set(idx, chunk);
+    }
+    return chunk;
+  }
+}

@@ -1,0 +1,216 @@
+import { EventEmitter } from 'eventemitter3';
+import { EventQueue, type TimedEvent } from './event-queue';
+import { type Decision, type OrderPolicy, ReplayDivergenceError } from './ordering';
+import { Prng } from './prng';
+
+/** Initcall levels in the order the kernel runs them. */
+export const INITCALL_LEVELS = ['early', 'core', 'postcore', 'arch', 'subsys', 'fs', 'device', 'late'] as const;
+export type InitcallLevel = (typeof INITCALL_LEVELS)[number];
+
+export interface SchedulerOptions {
+  /** Seed of the machine's PRNG (and of the shuffle policy when it gives none). */
+  readonly seed?: number;
+  /** Ordering policy for items ready together; default natural. */
+  readonly policy?: OrderPolicy;
+  /** Decisions recorded by an earlier run: replay them exactly instead of applying the policy. */
+  readonly replay?: readonly Decision[];
+}
+
+export interface SchedulerEvents {
+  decision: (d: Decision, index: number) => void;
+}
+
+interface Initcall {
+  readonly name: string;
+  readonly fn: () => void;
+}
+
+/**
+ * The machine's discrete-event scheduler: simulated nanoseconds, timed events, initcall levels, and
+ * every ordering choice among items that are ready together (which driver registers first, which
+ * device is added first, which deferred probe is retried first). Each choice is recorded as a
+ * Decision so a run can be replayed exactly from its trace.
+ */
+export class Scheduler extends EventEmitter<SchedulerEvents> {
+  readonly prng: Prng;
+  readonly policy: OrderPolicy;
+  private readonly shuffler: Prng;
+  private readonly queue = new EventQueue();
+  private readonly recorded: Decision[] = [];
+  private readonly replay: readonly Decision[] | undefined;
+  private readonly initcalls = new Map<InitcallLevel, Initcall[]>();
+  private seq = 0;
+  private clock = 0;
+  /** The initcall level running now, if any. */
+  currentLevel: InitcallLevel | null = null;
+
+  constructor(options: SchedulerOptions = {}) {
+    super();
+    const seed = options.seed ?? 1;
+    this.prng = new Prng(seed);
+    this.policy = options.policy ?? { kind: 'natural' };
+    this.shuffler = new Prng(this.policy.kind === 'shuffle' ? this.policy.seed : seed);
+    this.replay = options.replay;
+  }
+
+  /** Simulated time in nanoseconds. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** Lets simulated time pass (work done synchronously, e.g. an initcall's cost). */
+  advance(ns: number): void {
+    if (ns > 0) this.clock += ns;
+  }
+
+  /** Decisions made so far, in order. */
+  get decisions(): readonly Decision[] {
+    return this.recorded;
+  }
+
+  /**
+   * Orders items that are ready together at a named decision point, by the policy (or the trace when
+   * replaying), and records the decision. `keyOf` gives each item's stable name.
+   */
+  order<T>(point: string, items: readonly T[], keyOf: (item: T) => string): T[] {
+    if (items.length === 0) return [];
+    const keys = items.map(keyOf);
+    let chosen: string[];
+    if (this.replay !== undefined) {
+      const idx = this.recorded.length;
+      const expected = this.replay[idx];
+      if (expected === undefined || expected.point !== point || !sameSet(expected.candidates, keys)) {
+        throw new ReplayDivergenceError(idx, expected, { point, candidates: keys });
+      }
+      chosen = [...expected.chosen];
+    } else {
+      chosen = this.applyPolicy(keys);
+    }
+    const byKey = new Map<string, T[]>();
+    items.forEach((it, i) => {
+      const k = keys[i]!;
+      const list = byKey.get(k);
+      if (list) list.push(it);
+      else byKey.set(k, [it]);
+    });
+    const out: T[] = [];
+    for (const k of chosen) {
+      const it = byKey.get(k)?.shift();
+      if (it !== undefined) out.push(it);
+    }
+    const d: Decision = { point, candidates: keys, chosen };
+    this.recorded.push(d);
+    this.emit('decision', d, this.recorded.length - 1);
+    return out;
+  }
+
+  private applyPolicy(keys: readonly string[]): string[] {
+    switch (this.policy.kind) {
+      case 'natural':
+        return [...keys];
+      case 'reverse':
+        return [...keys].reverse();
+      case 'shuffle':
+        return keys.length < 2 ? [...keys] : this.shuffler.shuffle(keys);
+      case 'explicit': {
+        const rank = new Map(this.policy.order.map((n, i) => [n, i]));
+        return keys
+          .map((k, i) => ({ k, i, r: rank.get(k) }))
+          .sort((a, b) => {
+            if (a.r !== undefined && b.r !== undefined) return a.r - b.r;
+            if (a.r !== undefined) return -1;
+            if (b.r !== undefined) return 1;
+            return a.i - b.i;
+          })
+          .map((x) => x.k);
+      }
+    }
+  }
+
+  // ---- timed events ---------------------------------------------------------------------------
+
+  /** Schedules fn to run `delayNs` from now. Returns a handle that can cancel it. */
+  schedule(delayNs: number, fn: () => void, label = 'event'): { cancel(): void } {
+    const ev: TimedEvent = { time: this.clock + Math.max(0, delayNs), seq: this.seq++, label, fn, cancelled: false };
+    this.queue.push(ev);
+    return {
+      cancel: () => {
+        ev.cancelled = true;
+      },
+    };
+  }
+
+  /** Number of events waiting. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Runs events in time order until none is left (or `maxEvents` ran). Returns how many ran. */
+  runUntilIdle(maxEvents = 10_000_000): number {
+    let n = 0;
+    while (n < maxEvents) {
+      const ev = this.queue.pop();
+      if (ev === undefined) break;
+      if (ev.cancelled) continue;
+      if (ev.time > this.clock) this.clock = ev.time;
+      ev.fn();
+      n++;
+    }
+    return n;
+  }
+
+  /** Runs events due up to time `t` (inclusive) and moves the clock to t. */
+  runUntil(t: number): number {
+    let n = 0;
+    for (;;) {
+      const ev = this.queue.peek();
+      if (ev === undefined || ev.time > t) break;
+      this.queue.pop();
+      if (ev.cancelled) continue;
+      if (ev.time > this.clock) this.clock = ev.time;
+      ev.fn();
+      n++;
+    }
+    if (t > this.clock) this.clock = t;
+    return n;
+  }
+
+  // ---- initcalls ------------------------------------------------------------------------------
+
+  /** Queues work at an initcall level; `name` is its stable name in traces and explicit orders. */
+  queueInitcall(level: InitcallLevel, name: string, fn: () => void): void {
+    const list = this.initcalls.get(level);
+    if (list) list.push({ name, fn });
+    else this.initcalls.set(level, [{ name, fn }]);
+  }
+
+  /**
+   * Runs every initcall level in order. Within a level, the calls are ordered by the policy at the
+   * decision point `initcall:<level>`; work queued to the current level while it runs forms another
+   * batch of the same level. Timed events due are run after each call.
+   */
+  runInitcalls(costNs = 1000): void {
+    for (const level of INITCALL_LEVELS) {
+      this.currentLevel = level;
+      for (;;) {
+        const batch = this.initcalls.get(level);
+        if (!batch || batch.length === 0) break;
+        this.initcalls.set(level, []);
+        for (const call of this.order(`initcall:${level}`, batch, (c) => c.name)) {
+          call.fn();
+          this.advance(costNs);
+          this.runUntil(this.clock);
+        }
+      }
+    }
+    this.currentLevel = null;
+    this.runUntilIdle();
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((x, i) => x === sb[i]);
+}

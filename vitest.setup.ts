@@ -1,0 +1,2 @@
+// tsyringe needs the Reflect metadata API before any container is touched.
+import 'reflect-metadata';
