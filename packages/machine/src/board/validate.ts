@@ -1,0 +1,176 @@
+import { hex, rangesOverlap } from '@dmasim/core';
+import type { Board } from './schema';
+import type { BoardIssue } from './errors';
+import { type ModelCatalogue, pciIdKey } from './models';
+
+/** MMIO size assumed for a device that gives none. */
+export const DEFAULT_DEVICE_MMIO_SIZE = 0x1000;
+
+/**
+ * Checks what the schema cannot: references between parts, overlaps, duplicates, and limits of the
+ * named models. Returns every issue found (empty when the board is sound).
+ */
+export function validateBoard(board: Board, file: string, models: ModelCatalogue): BoardIssue[] {
+  const issues: BoardIssue[] = [];
+  const add = (path: string, message: string, found?: string): void => {
+    issues.push(found === undefined ? { file, path, message } : { file, path, message, found });
+  };
+
+  // ---- names ----------------------------------------------------------------------------------
+  const seen = new Map<string, string>();
+  const claim = (n: string, path: string): void => {
+    const prev = seen.get(n);
+    if (prev !== undefined) add(path, `duplicate name "${n}": already used at ${prev}; names of buses, IOMMUs and devices must be unique`);
+    else seen.set(n, path);
+  };
+  board.buses.forEach((b, i) => claim(b.name, `buses[${i}].name`));
+  board.iommus.forEach((m, i) => claim(m.name, `iommus[${i}].name`));
+  board.devices.forEach((d, i) => claim(d.name, `devices[${i}].name`));
+
+  const buses = new Map(board.buses.map((b) => [b.name, b]));
+  const iommus = new Map(board.iommus.map((m) => [m.name, m]));
+  const devices = new Map(board.devices.map((d) => [d.name, d]));
+
+  // ---- memory ---------------------------------------------------------------------------------
+  board.memory.forEach((m, i) => {
+    if (m.size === 0) add(`memory[${i}].size`, 'expected a non-zero size', '0');
+    board.memory.forEach((o, j) => {
+      if (j > i && rangesOverlap(m.base, m.size, o.base, o.size)) {
+        add(`memory[${j}]`, `RAM region overlaps memory[${i}] (${hex(m.base)}-${hex(m.base + m.size - 1)})`, `${hex(o.base)}-${hex(o.base + o.size - 1)}`);
+      }
+    });
+  });
+
+  // ---- MMIO -----------------------------------------------------------------------------------
+  const mmio: { path: string; base: number; size: number }[] = [];
+  board.iommus.forEach((m, i) => mmio.push({ path: `iommus[${i}]`, base: m.base, size: m.size }));
+  board.devices.forEach((d, i) => {
+    if (d.base !== undefined) mmio.push({ path: `devices[${i}]`, base: d.base, size: d.size ?? DEFAULT_DEVICE_MMIO_SIZE });
+  });
+  mmio.forEach((r, i) => {
+    for (let j = 0; j < i; j++) {
+      const o = mmio[j]!;
+      if (rangesOverlap(r.base, r.size, o.base, o.size)) add(`${r.path}.base`, `MMIO range overlaps ${o.path} (${hex(o.base)}-${hex(o.base + o.size - 1)})`, `${hex(r.base)}-${hex(r.base + r.size - 1)}`);
+    }
+    board.memory.forEach((m, k) => {
+      if (rangesOverlap(r.base, r.size, m.base, m.size)) add(`${r.path}.base`, `MMIO range overlaps RAM memory[${k}] (${hex(m.base)}-${hex(m.base + m.size - 1)})`, hex(r.base));
+    });
+  });
+
+  // ---- IOMMUs ---------------------------------------------------------------------------------
+  const streamOwners = new Map<string, string>(); // "iommu:sid" → who claimed it
+  const claimStream = (iommu: string, sid: number, who: string, path: string): void => {
+    const key = `${iommu}:${sid}`;
+    const prev = streamOwners.get(key);
+    if (prev !== undefined && prev !== who) add(path, `stream id ${sid} on ${iommu} is already claimed by ${prev}`, String(sid));
+    else streamOwners.set(key, who);
+  };
+  board.iommus.forEach((m, i) => {
+    const limits = models.iommuCompatibles.get(m.compatible);
+    if (limits === undefined) {
+      add(`iommus[${i}].compatible`, `unknown IOMMU model; expected one of ${[...models.iommuCompatibles.keys()].join(', ')}`, JSON.stringify(m.compatible));
+    } else {
+      if (m.contextBanks < 1 || m.contextBanks > limits.maxContextBanks) {
+        add(`iommus[${i}].contextBanks`, `a ${m.compatible} can have 1 to ${limits.maxContextBanks} context banks`, String(m.contextBanks));
+      }
+      if (m.streamMatchRegisters < 1 || m.streamMatchRegisters > limits.maxStreamMatchRegisters) {
+        add(`iommus[${i}].streamMatchRegisters`, `a ${m.compatible} can have 1 to ${limits.maxStreamMatchRegisters} stream match registers`, String(m.streamMatchRegisters));
+      }
+    }
+    (m.masters ?? []).forEach((ms, j) => {
+      if (!devices.has(ms.device)) add(`iommus[${i}].masters[${j}].device`, 'expected the name of a device on this board', JSON.stringify(ms.device));
+      ms.streamIds.forEach((sid, k) => claimStream(m.name, sid, ms.device, `iommus[${i}].masters[${j}].streamIds[${k}]`));
+    });
+  });
+
+  // ---- buses ----------------------------------------------------------------------------------
+  board.buses.forEach((b, i) => {
+    if (b.parent !== undefined) {
+      if (!buses.has(b.parent)) add(`buses[${i}].parent`, 'expected the name of a bus on this board', JSON.stringify(b.parent));
+      else {
+        // a cycle of parents never reaches the root
+        let cur: string | undefined = b.parent;
+        const visited = new Set([b.name]);
+        while (cur !== undefined) {
+          if (visited.has(cur)) {
+            add(`buses[${i}].parent`, `bus parents form a cycle through "${cur}"`, JSON.stringify(b.parent));
+            break;
+          }
+          visited.add(cur);
+          cur = buses.get(cur)?.parent;
+        }
+      }
+    }
+    if (b.iommuMap !== undefined) {
+      if (b.type !== 'pci') add(`buses[${i}].iommuMap`, 'iommu-map applies to PCI buses only', b.type);
+      if (!iommus.has(b.iommuMap.iommu)) add(`buses[${i}].iommuMap.iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(b.iommuMap.iommu));
+    }
+    const ranges = b.dmaRanges ?? [];
+    ranges.forEach((r, j) => {
+      if (r.size === 0) add(`buses[${i}].dmaRanges[${j}].size`, 'expected a non-zero size', '0');
+      ranges.forEach((o, k) => {
+        if (k > j && rangesOverlap(r.bus, r.size, o.bus, o.size)) add(`buses[${i}].dmaRanges[${k}]`, `bus addresses overlap dmaRanges[${j}]`, hex(o.bus));
+      });
+      // A child's dma-ranges CPU side is the parent's bus address space: it must be inside a parent window.
+      const parent = b.parent !== undefined ? buses.get(b.parent) : undefined;
+      if (parent?.dmaRanges !== undefined && parent.dmaRanges.length > 0) {
+        const inside = parent.dmaRanges.some((p) => r.cpu >= p.bus && r.cpu + r.size <= p.bus + p.size);
+        if (!inside) add(`buses[${i}].dmaRanges[${j}]`, `range ${hex(r.cpu)}-${hex(r.cpu + r.size - 1)} is outside every dma-ranges window of the parent bus "${parent.name}"`, hex(r.cpu));
+      }
+    });
+  });
+
+  // ---- devices --------------------------------------------------------------------------------
+  const bdfs = new Map<string, string>();
+  board.devices.forEach((d, i) => {
+    const bus = buses.get(d.bus);
+    if (bus === undefined) add(`devices[${i}].bus`, 'expected the name of a bus on this board', JSON.stringify(d.bus));
+    if (d.pci !== undefined && d.compatible !== undefined) add(`devices[${i}]`, 'a device has either "compatible" (platform/AMBA) or "pci", not both');
+    if (d.pci === undefined && d.compatible === undefined) add(`devices[${i}]`, 'expected "compatible" (a DT compatible string) or "pci" (bdf, vendor, device)');
+    if (bus?.type === 'pci' && d.pci === undefined) add(`devices[${i}].pci`, `a device on PCI bus "${bus.name}" needs a "pci" entry with its bdf, vendor and device ids`);
+    if (bus !== undefined && bus.type !== 'pci' && d.pci !== undefined) add(`devices[${i}].bus`, `a PCI function must sit on a PCI bus; "${bus.name}" is ${bus.type}`);
+    if (d.compatible !== undefined && !models.deviceCompatibles.has(d.compatible)) {
+      add(`devices[${i}].compatible`, `unknown device model; expected one of ${[...models.deviceCompatibles.keys()].join(', ')}`, JSON.stringify(d.compatible));
+    }
+    if (d.pci !== undefined) {
+      const key = pciIdKey(d.pci.vendor, d.pci.device);
+      if (!models.pciIds.has(key)) add(`devices[${i}].pci`, `unknown PCI device ${key}; expected one of ${[...models.pciIds.keys()].join(', ')}`, key);
+      const bdfKey = `${d.bus}/${d.pci.bdf.toLowerCase()}`;
+      const prev = bdfs.get(bdfKey);
+      if (prev !== undefined) add(`devices[${i}].pci.bdf`, `bdf ${d.pci.bdf} on ${d.bus} is already used by ${prev}`, d.pci.bdf);
+      else bdfs.set(bdfKey, d.name);
+    }
+    if (bus !== undefined && bus.type !== 'pci' && d.base === undefined) add(`devices[${i}].base`, 'a platform or AMBA device needs the base address of its registers');
+    (d.iommus ?? []).forEach((link, j) => {
+      if (!iommus.has(link.iommu)) add(`devices[${i}].iommus[${j}].iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(link.iommu));
+      link.streamIds.forEach((sid, k) => claimStream(link.iommu, sid, d.name, `devices[${i}].iommus[${j}].streamIds[${k}]`));
+    });
+  });
+
+  // ---- kernel ---------------------------------------------------------------------------------
+  const order = board.kernel.probe.order;
+  if (Array.isArray(order)) {
+    order.forEach((n, i) => {
+      if (!devices.has(n) && !iommus.has(n)) add(`kernel.probe.order[${i}]`, 'expected the name of a device or IOMMU on this board', JSON.stringify(n));
+    });
+  }
+
+  // ---- workloads ------------------------------------------------------------------------------
+  const kindsOf = (devName: string): readonly string[] | undefined => {
+    const d = devices.get(devName);
+    if (d === undefined) return undefined;
+    if (d.compatible !== undefined) return models.deviceCompatibles.get(d.compatible) ?? [];
+    if (d.pci !== undefined) return models.pciIds.get(pciIdKey(d.pci.vendor, d.pci.device)) ?? [];
+    return [];
+  };
+  board.workloads.forEach((w, i) => {
+    const refs: [string, string][] = w.kind === 'display-import' ? [['producer', w.producer], ['consumer', w.consumer]] : [['device', w.device]];
+    for (const [key, devName] of refs) {
+      const kinds = kindsOf(devName);
+      if (kinds === undefined) add(`workloads[${i}].${key}`, 'expected the name of a device on this board', JSON.stringify(devName));
+      else if (!kinds.includes(w.kind)) add(`workloads[${i}].${key}`, `device "${devName}" cannot run a ${w.kind} workload`, JSON.stringify(devName));
+    }
+  });
+
+  return issues;
+}
