@@ -71,6 +71,7 @@ describe('bad board files name the file, the path and what was expected', () => 
     ['MMIO over RAM', (b) => (b.devices[0].base = '0x1000'), /devices\[0\]\.base: MMIO range overlaps RAM memory\[0\]/],
     ['duplicate names', (b) => (b.devices[1].name = 'sata'), /devices\[1\]\.name: duplicate name "sata"/],
     ['stream id claimed twice', (b) => b.devices.push({ name: 'sata2', compatible: 'calxeda,hb-ahci', bus: 'soc', base: '0xffe09000', iommus: [{ iommu: 'smmu0', streamIds: [0] }] }), /devices\[2\]\.iommus\[0\]\.streamIds\[0\]: stream id 0 on smmu0 is already claimed by sata/],
+    ['stream shared by one side only', (b) => b.devices.push({ name: 'sata2', compatible: 'calxeda,hb-ahci', bus: 'soc', base: '0xffe09000', iommus: [{ iommu: 'smmu0', streamIds: [0], shared: true }] }), /stream id 0 on smmu0 is already claimed by sata; masters that really share a stream say "shared: true"/],
     ['stream id claimed by mmu-masters and iommus', (b) => (b.iommus[0].masters = [{ device: 'nic', streamIds: [0] }]), /stream id 0 on smmu0 is already claimed/],
     ['PCI device without a bdf', (b) => delete b.devices[1].pci.bdf, /devices\[1\]\.pci\.bdf: expected string/],
     ['PCI device without pci entry', (b) => b.devices.push({ name: 'x', compatible: 'calxeda,hb-ahci', bus: 'pcie0' }), /devices\[2\]\.pci: a device on PCI bus "pcie0" needs a "pci" entry/],
@@ -100,6 +101,13 @@ describe('bad board files name the file, the path and what was expected', () => 
     });
   }
 
+  it('accepts a stream id shared by masters that both say so', () => {
+    const b = goodBoard() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    b.devices[0].iommus[0].shared = true;
+    b.devices.push({ name: 'sata2', compatible: 'calxeda,hb-ahci', bus: 'soc', base: '0xffe09000', iommus: [{ iommu: 'smmu0', streamIds: [0], shared: true }] });
+    expect(parseBoard(b).board.devices).toHaveLength(3);
+  });
+
   it('reports every problem at once, not only the first', () => {
     const msg = errorOf((b) => {
       b.devices[0].bus = 'nowhere';
@@ -116,6 +124,12 @@ describe('board files on disk', () => {
     const f = join(dir, 'broken.yaml');
     writeFileSync(f, 'name: x\nmemory: [ { base: 0, size: 1GiB }\n');
     await expect(loadBoard(f)).rejects.toThrow(/broken\.yaml: line \d+, column \d+: invalid YAML/);
+  });
+
+  it('explains an unquoted compatible string split by a comma in a flow mapping', async () => {
+    const f = join(dir, 'unquoted.yaml');
+    writeFileSync(f, 'name: x\nmemory: [{ base: 0, size: 1GiB }]\nbuses: [{ name: soc, type: platform }]\ndevices:\n  - { name: sata, compatible: calxeda,hb-ahci, bus: soc, base: 0xffe08000 }\n');
+    await expect(loadBoard(f)).rejects.toThrow(/devices\[0\]: unknown key "hb-ahci".*quote the compatible string, e\.g\. compatible: "calxeda,hb-ahci"/);
   });
 
   it('refuses a duplicate YAML key', async () => {

@@ -136,7 +136,7 @@ function zodIssues(error: z.ZodError, raw: unknown, file: string): BoardIssue[] 
     const found = describeValue(valueAt(raw, i.path));
     switch (i.code) {
       case 'unrecognized_keys':
-        return { file, path, message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected only the keys the board format defines` };
+        return { file, path, message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected only the keys the board format defines${splitCompatibleHint(valueAt(raw, i.path), i.keys)}` };
       case 'invalid_type':
         return { file, path, message: `expected ${i.expected}`, found };
       case 'invalid_value':
@@ -155,6 +155,18 @@ function unionMessage(i: z.core.$ZodIssueInvalidUnion): string {
   }
   const first = i.errors.flat()[0];
   return first?.message ?? i.message;
+}
+
+/**
+ * In a YAML flow mapping `{ compatible: arm,mmu-401 }` the comma ends the value, leaving a key
+ * "mmu-401" with no value: say so, since the fix (quoting) is not obvious.
+ */
+function splitCompatibleHint(obj: unknown, keys: readonly string[]): string {
+  if (typeof obj !== 'object' || obj === null) return '';
+  const o = obj as Record<string, unknown>;
+  const stray = keys.find((k) => o[k] === null);
+  if (stray === undefined || typeof o.compatible !== 'string' || o.compatible.includes(',')) return '';
+  return `; inside { ... } a comma ends a value: quote the compatible string, e.g. compatible: "${o.compatible},${stray}"`;
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -31,6 +31,8 @@ export function builtinModels(): ModelCatalogue {
       ['calxeda,hb-xgmac', ['net-loopback']],
       ['brcm,bcm2711-hvs', ['display-import']],
       ['brcm,2711-v3d', ['display-import']],
+      ['generic-ehci', []],
+      ['generic-ohci', []],
     ]),
     pciIds: new Map([
       ['1b36:0010', ['nvme-io']],

@@ -104,7 +104,11 @@ export const BusSchema = z.strictObject({
   iommuMap: IommuMapSchema.optional(),
 });
 
-export const DeviceIommuSchema = z.strictObject({ iommu: name, streamIds: z.array(z.number().int().min(0).max(0xffff)).min(1) });
+export const DeviceIommuSchema = z.strictObject({
+  iommu: name,
+  streamIds: z.array(z.number().int().min(0).max(0xffff)).min(1),
+  shared: z.boolean().default(false).meta({ description: 'these stream ids are shared with other masters that also say shared (one IOMMU group, like Juno EHCI/OHCI)' }),
+});
 
 export const PciIdSchema = z.strictObject({
   bdf: z.string().regex(/^[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]$/, 'expected a bus:device.function such as "01:00.0"'),

@@ -58,12 +58,14 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   });
 
   // ---- IOMMUs ---------------------------------------------------------------------------------
-  const streamOwners = new Map<string, string>(); // "iommu:sid" → who claimed it
-  const claimStream = (iommu: string, sid: number, who: string, path: string): void => {
+  const streamOwners = new Map<string, { who: string; shared: boolean }>(); // "iommu:sid" → first claim
+  const claimStream = (iommu: string, sid: number, who: string, path: string, shared = false): void => {
     const key = `${iommu}:${sid}`;
     const prev = streamOwners.get(key);
-    if (prev !== undefined && prev !== who) add(path, `stream id ${sid} on ${iommu} is already claimed by ${prev}`, String(sid));
-    else streamOwners.set(key, who);
+    if (prev === undefined) streamOwners.set(key, { who, shared });
+    else if (prev.who !== who && !(prev.shared && shared)) {
+      add(path, `stream id ${sid} on ${iommu} is already claimed by ${prev.who}; masters that really share a stream say "shared: true" in their iommus entries`, String(sid));
+    }
   };
   board.iommus.forEach((m, i) => {
     const limits = models.iommuCompatibles.get(m.compatible);
@@ -143,7 +145,7 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     if (bus !== undefined && bus.type !== 'pci' && d.base === undefined) add(`devices[${i}].base`, 'a platform or AMBA device needs the base address of its registers');
     (d.iommus ?? []).forEach((link, j) => {
       if (!iommus.has(link.iommu)) add(`devices[${i}].iommus[${j}].iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(link.iommu));
-      link.streamIds.forEach((sid, k) => claimStream(link.iommu, sid, d.name, `devices[${i}].iommus[${j}].streamIds[${k}]`));
+      link.streamIds.forEach((sid, k) => claimStream(link.iommu, sid, d.name, `devices[${i}].iommus[${j}].streamIds[${k}]`, link.shared));
     });
   });
 
