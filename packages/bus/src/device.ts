@@ -73,8 +73,17 @@ export class Device {
   driver: DeviceDriverRef | null = null;
   driverData: unknown = undefined;
   state: DeviceState = 'created';
+  /** Why the last probe was deferred (dev->p->deferred_probe_reason), shown by the timeout. */
+  deferredProbeReason: string | null = null;
+  /** The last probe error (negative errno), 0 when none. */
+  probeError = 0;
+  /** dev->can_match: some driver matched this device at least once. */
+  canMatch = false;
+  /** dev->p->dead: device_del has started; no more probing. */
+  dead = false;
   readonly dma: DmaParams = defaultDmaParams();
-  private readonly slots = new Map<Slot<unknown>, unknown>();
+  /** Created on first use: most devices never get a slot, and a machine may hold many devices. */
+  private slots: Map<Slot<unknown>, unknown> | null = null;
 
   constructor(
     /** dev_name(): unique in a machine. */
@@ -101,14 +110,14 @@ export class Device {
   }
 
   getSlot<T>(slot: Slot<T>): T | undefined {
-    return this.slots.get(slot as Slot<unknown>) as T | undefined;
+    return this.slots?.get(slot) as T | undefined;
   }
 
   setSlot<T>(slot: Slot<T>, value: T): void {
-    this.slots.set(slot as Slot<unknown>, value);
+    (this.slots ??= new Map()).set(slot, value);
   }
 
   clearSlot<T>(slot: Slot<T>): void {
-    this.slots.delete(slot as Slot<unknown>);
+    this.slots?.delete(slot);
   }
 }

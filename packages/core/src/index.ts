@@ -11,5 +11,6 @@ export * from './sched/ordering';
 export * from './sched/scheduler';
 export * from './hw/mmio';
 export * from './hw/irq';
+export * from './hw/dma-port';
 export * from './di';
 export * from './events';

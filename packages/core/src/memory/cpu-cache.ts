@@ -103,6 +103,37 @@ export class CpuCache {
     return MEM_OK;
   }
 
+  /**
+   * A CPU load that does not allocate lines on a miss (a streaming memcpy source): bytes of lines the
+   * CPU holds, clean or dirty, come from those lines (so a stale clean line is seen stale, as the CPU
+   * would); every other byte comes from memory. The cache's contents are left unchanged.
+   */
+  cpuReadNoAllocate(addr: number, dst: Uint8Array): MemAccess {
+    const r = this.memory.read(addr, dst);
+    if (!r.ok || this.lines.size === 0) return r;
+    this.forEachCachedLine(addr, dst.length, (lineAddr, line) => copyOverlap(line.data, lineAddr, dst, addr));
+    return r;
+  }
+
+  /**
+   * A CPU store that does not allocate lines on a miss (a streaming memcpy destination): held lines
+   * take the new bytes (keeping their dirty state) and memory is written too, so the bytes are where
+   * both the CPU and any device will look. Equivalent to a cacheable store followed by a clean.
+   */
+  cpuWriteNoAllocate(addr: number, src: Uint8Array): MemAccess {
+    return this.deviceWrite(addr, src, true);
+  }
+
+  /** Whether the cache holds any line (clean or dirty) covering [addr, addr+len). */
+  holdsLines(addr: number, len: number): boolean {
+    if (this.lines.size === 0 || len <= 0) return false;
+    let held = false;
+    this.forEachCachedLine(addr, len, () => {
+      held = true;
+    });
+    return held;
+  }
+
   // ---- Device side --------------------------------------------------------------------------
 
   /**

@@ -7,14 +7,14 @@
  * the range above the cached node, and its fast-fail hint for exhausted 32-bit space. In front of it
  * sit per-CPU magazine caches (see rcache.ts) used by `allocIovaFast` / `freeIovaFast`.
  *
- * The ordered set is a B+ tree (sorted-btree) keyed by each range's `pfnHi`. Keying by the top pfn
+ * The ordered set is a B+ tree (iova-tree.ts) keyed by each range's `pfnHi`. Keying by the top pfn
  * means `reserveIova`, which may grow an existing range downward, never changes a key; it also puts
  * the anchor (which sits above every usable pfn) last, so every real node has a successor.
  *
  * Everything here is synchronous and deterministic: the per-CPU caches belong to simulated CPUs
  * chosen by an index, and the depot trimming the kernel runs from delayed work is run on request.
  */
-import SortedBTree from 'sorted-btree';
+import { IovaTree } from './iova-tree';
 import { alignDownPow2, alignUp, ffs, isPowerOfTwo, roundupPowOfTwo } from './math';
 import {
   IOVA_RANGE_CACHE_MAX_SIZE,
@@ -26,10 +26,6 @@ import {
   iovaMagazinePop,
   iovaMagazinePush,
 } from './rcache';
-
-// sorted-btree is CommonJS with an `exports.default`: depending on the loader (Node's ESM, tsx,
-// vitest) the default import is the class itself or the module object holding it.
-const BTree = (SortedBTree as unknown as { default?: typeof SortedBTree }).default ?? SortedBTree;
 
 /**
  * pfn of the anchor node. The kernel uses ~0UL; the largest safe integer plays that part here, so
@@ -117,9 +113,7 @@ export class IovaDomain {
   /** The node above every usable pfn. */
   readonly anchor: Iova = new Iova(IOVA_ANCHOR, IOVA_ANCHOR);
 
-  private readonly tree: SortedBTree<number, Iova>;
-  /** Reused result pair of tree look-ups (one shape, no allocation per call). */
-  private readonly pair: [number, Iova];
+  private readonly tree: IovaTree<Iova>;
   private readonly pageSize: number;
   private readonly warnHook: ((message: string) => void) | undefined;
   private readonly depotHook: (() => void) | undefined;
@@ -145,8 +139,7 @@ export class IovaDomain {
     this.pageSize = options.pageSize ?? 4096;
     this.warnHook = options.warn;
     this.depotHook = options.onDepotWorkScheduled;
-    this.tree = new BTree<number, Iova>(undefined, (a, b) => a - b, 64);
-    this.pair = [0, this.anchor];
+    this.tree = new IovaTree<Iova>(this.anchor);
     this.cachedNode = this.anchor;
     this.cached32Node = this.anchor;
     this.initIovaDomain(granule, startPfn);
@@ -170,7 +163,7 @@ export class IovaDomain {
     this.dma32BitPfn = 2 ** (32 - this.shift);
     this.max32AllocSize = this.dma32BitPfn;
     this.tree.clear();
-    this.tree.set(IOVA_ANCHOR, this.anchor);
+    this.tree.insert(this.anchor);
     this.cachedNode = this.anchor;
     this.cached32Node = this.anchor;
   }
@@ -262,9 +255,9 @@ export class IovaDomain {
     }
 
     const tree = this.tree;
-    const pair = this.pair;
     let curr: Iova = limit <= this.dma32BitPfn ? this.cached32Node : this.cachedNode;
     const retryPfn = curr.pfnHi;
+    tree.ceil(retryPfn); // cursor on the starting node
     let high = limit;
     let low = this.startPfn;
     let retried = false;
@@ -275,9 +268,9 @@ export class IovaDomain {
       for (;;) {
         if (curr.pfnLo < high) high = curr.pfnLo;
         newPfn = alignDownPow2(high - size, align);
-        const below = tree.nextLowerPair(curr.pfnHi, pair);
-        if (below === undefined) break;
-        curr = below[1];
+        const below = tree.cursorPrev();
+        if (below === null) break;
+        curr = below;
         if (newPfn > curr.pfnHi || newPfn < low) break;
       }
       if (high >= size && newPfn >= low) break;
@@ -295,7 +288,7 @@ export class IovaDomain {
     }
 
     const iova = new Iova(newPfn, newPfn + size - 1);
-    if (!tree.set(iova.pfnHi, iova, false)) {
+    if (!tree.insert(iova)) {
       this.warn(`WARNING: iova_insert_rbtree: range [${iova.pfnLo}, ${iova.pfnHi}] already present`);
       return null;
     }
@@ -307,20 +300,17 @@ export class IovaDomain {
 
   /**
    * Node from which the retry walks down: the anchor for limits above 4 GiB (as the kernel's crude
-   * shortcut), otherwise the lowest node reaching to `limit` (exclusive) or above.
+   * shortcut), otherwise the lowest node reaching to `limit` (exclusive) or above. Leaves the tree
+   * cursor on the node returned.
    */
   private iovaFindLimit(limit: number): Iova {
-    if (limit > this.dma32BitPfn) return this.anchor;
-    const p = this.tree.getPairOrNextHigher(limit, this.pair);
-    return p === undefined ? this.anchor : p[1];
+    return this.tree.ceil(limit > this.dma32BitPfn ? IOVA_ANCHOR : limit) ?? this.anchor;
   }
 
   /** The range containing `pfn` (any pfn inside it, not only its start), or null. */
   findIova(pfn: number): Iova | null {
-    const p = this.tree.getPairOrNextHigher(pfn, this.pair);
-    if (p === undefined) return null;
-    const iova = p[1];
-    if (iova.pfnLo > pfn || iova === this.anchor) return null;
+    const iova = this.tree.ceil(pfn);
+    if (iova === null || iova.pfnLo > pfn || iova === this.anchor) return null;
     return iova;
   }
 
@@ -340,29 +330,20 @@ export class IovaDomain {
 
   private removeIova(free: Iova): void {
     if (free.pfnHi >= IOVA_ANCHOR) return;
-    if (!this.tree.delete(free.pfnHi)) {
+    const tree = this.tree;
+    if (tree.remove(free.pfnHi) === null) {
       this.warn(`WARNING: __free_iova: range [${free.pfnLo}, ${free.pfnHi}] is not allocated`);
       return;
     }
     // Keep the cached nodes on live nodes: a freed node at or above one of them moves it to the
-    // freed node's successor, so the freed space is found by the next search.
+    // freed node's successor (the anchor at the latest), so the freed space is found by the next
+    // search.
+    const next = tree.lastSuccessor ?? this.anchor;
     const dma32 = this.dma32BitPfn;
     const c32 = this.cached32Node;
-    let next: Iova | null = null;
-    if (free.pfnHi === c32.pfnHi || (free.pfnHi < dma32 && free.pfnLo >= c32.pfnLo)) {
-      next = this.successor(free.pfnHi);
-      this.cached32Node = next;
-    }
+    if (free.pfnHi === c32.pfnHi || (free.pfnHi < dma32 && free.pfnLo >= c32.pfnLo)) this.cached32Node = next;
     if (free.pfnLo < dma32) this.max32AllocSize = dma32;
-    if (free.pfnLo >= this.cachedNode.pfnLo) {
-      this.cachedNode = next ?? this.successor(free.pfnHi);
-    }
-  }
-
-  /** The node above `pfnHi` (the anchor at the latest). */
-  private successor(pfnHi: number): Iova {
-    const p = this.tree.nextHigherPair(pfnHi, this.pair);
-    return p === undefined ? this.anchor : p[1];
+    if (free.pfnLo >= this.cachedNode.pfnLo) this.cachedNode = next;
   }
 
   /**
@@ -385,21 +366,20 @@ export class IovaDomain {
     let lo = pfnLo;
     // The first node that can overlap is the lowest one ending at or above `lo`; if it does not
     // overlap, none above it does either.
-    let p = this.tree.getPairOrNextHigher(lo, this.pair);
-    while (p !== undefined) {
-      const iova = p[1];
+    let iova = this.tree.ceil(lo);
+    while (iova !== null) {
       if (!(lo <= iova.pfnHi && pfnHi >= iova.pfnLo) || iova === this.anchor) break;
       if (lo < iova.pfnLo) iova.pfnLo = lo;
       if (pfnHi > iova.pfnHi) lo = iova.pfnHi + 1;
       if (lo >= iova.pfnLo && pfnHi <= iova.pfnHi) return iova;
-      p = this.tree.nextHigherPair(iova.pfnHi, this.pair);
+      iova = this.tree.higher(iova.pfnHi);
     }
-    const iova = new Iova(lo, pfnHi);
-    if (!this.tree.set(pfnHi, iova, false)) {
+    const added = new Iova(lo, pfnHi);
+    if (!this.tree.insert(added)) {
       this.warn(`WARNING: iova_insert_rbtree: range [${lo}, ${pfnHi}] already present`);
       return null;
     }
-    return iova;
+    return added;
   }
 
   /**
@@ -411,7 +391,7 @@ export class IovaDomain {
     this.cachedCount = 0;
     this.depotPending = false;
     this.tree.clear();
-    this.tree.set(IOVA_ANCHOR, this.anchor);
+    this.tree.insert(this.anchor);
     this.cachedNode = this.anchor;
     this.cached32Node = this.anchor;
     this.max32AllocSize = this.dma32BitPfn;
@@ -420,7 +400,7 @@ export class IovaDomain {
   /** Every range in ascending order (anchor excluded); for inspection and tests. */
   ranges(): Iova[] {
     const out: Iova[] = [];
-    this.tree.forEachPair((_k, v) => {
+    this.tree.forEach((v) => {
       if (v !== this.anchor) out.push(v);
     });
     return out;

@@ -1,0 +1,3 @@
+export * from './config';
+export * from './hw';
+export * from './pci-bus';

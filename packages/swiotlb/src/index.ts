@@ -1,0 +1,11 @@
+export * from './constants';
+export * from './device';
+export * from './mask';
+export * from './pool';
+export * from './range-map';
+export * from './pages';
+export * from './bounce';
+export * from './mem';
+export * from './swiotlb';
+export * from './di';
+export type { SwiotlbContext } from './context';
