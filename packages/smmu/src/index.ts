@@ -1,1 +1,3 @@
 export * from './hw/index';
+export * from './driver/index';
+export * from './register';
