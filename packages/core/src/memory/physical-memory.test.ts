@@ -5,6 +5,14 @@ import { MEMORY_CHUNK_SIZE, PhysicalMemory } from './physical-memory';
 
 const CHUNK = MEMORY_CHUNK_SIZE;
 
+/** Index of the first differing byte, -1 when equal (vitest's deep equality is slow on big arrays). */
+function firstDiff(a: Uint8Array | undefined, b: Uint8Array): number {
+  if (a === undefined) return -2;
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
 /** A byte-per-entry reference model: absent means never written (reads as zero). */
 class ReferenceMemory {
   readonly bytes = new Map<number, number>();
@@ -33,13 +41,18 @@ function accessIn(region: { base: number; size: number }, maxLen: number) {
     .map(([addr, len]) => ({ addr, len: Math.min(len, region.base + region.size - addr) }));
 }
 
-const anyAccess = fc.oneof(accessIn(LOW, 300), accessIn(HIGH, 300), accessIn(LOW, 3 * CHUNK));
+// mostly short accesses; now and then one longer than a chunk (the reference map is slow on those)
+const anyAccess = fc.oneof(
+  { arbitrary: accessIn(LOW, 300), weight: 4 },
+  { arbitrary: accessIn(HIGH, 300), weight: 4 },
+  { arbitrary: accessIn(LOW, CHUNK + 300), weight: 1 },
+);
 
 describe('PhysicalMemory: bytes read back', () => {
   it('random writes read back like a byte map, across chunk boundaries (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(anyAccess, fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.tuple(anyAccess, fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }),
         fc.array(anyAccess, { minLength: 1, maxLength: 10 }),
         (writes, reads) => {
           const mem = new PhysicalMemory([HIGH, LOW]);
@@ -52,12 +65,12 @@ describe('PhysicalMemory: bytes read back', () => {
           for (const { addr, len } of [...reads, ...writes.map(([a]) => a)]) {
             const got = new Uint8Array(len);
             expect(mem.read(addr, got).ok).toBe(true);
-            expect(got).toEqual(ref.read(addr, len));
+            expect(firstDiff(got, ref.read(addr, len))).toBe(-1);
             expect(mem.compare(addr, ref.read(addr, len))).toBe(-1);
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -166,6 +179,7 @@ describe('PhysicalMemory: bus errors', () => {
 describe('PhysicalMemory: copy', () => {
   it('behaves as memmove for overlapping and disjoint ranges (property)', () => {
     const size = 3 * CHUNK;
+    const patterns = [0, 1, 2].map((c) => Uint8Array.from({ length: CHUNK }, (_, i) => (i * 13 + c * 101 + 1) % 256));
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: size - 1 }),
@@ -179,13 +193,13 @@ describe('PhysicalMemory: copy', () => {
           // fill some or all chunks, leaving others never written when `sparse`
           for (let c = 0; c < 3; c++) {
             if (sparse && c === 1) continue;
-            const bytes = Uint8Array.from({ length: CHUNK }, (_, i) => (i * 13 + c * 101 + 1) % 256);
+            const bytes = patterns[c]!;
             mem.write(c * CHUNK, bytes);
             ref.set(bytes, c * CHUNK);
           }
           expect(mem.copy(dst, src, len).ok).toBe(true);
           ref.copyWithin(dst, src, src + len);
-          expect(mem.readBytes(0, size)).toEqual(ref);
+          expect(firstDiff(mem.readBytes(0, size), ref)).toBe(-1);
         },
       ),
       { numRuns: 200 },

@@ -148,7 +148,8 @@ export class PhysicalMemory {
         const dChunk = this.chunks.get(dIdx);
         if (dChunk !== undefined) dChunk.fill(0, dOff, dOff + n);
       } else {
-        this.chunkFor(dIdx).set(sChunk.subarray(sOff, sOff + n), dOff);
+        // a whole aligned chunk needs no subarray view (the common case for page-sized buffers)
+        this.chunkFor(dIdx).set(n === MEMORY_CHUNK_SIZE ? sChunk : sChunk.subarray(sOff, sOff + n), dOff);
       }
       done += n;
     }
@@ -200,11 +201,12 @@ export class PhysicalMemory {
     if (!this.isRam(addr, 4)) return -1;
     const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
     const off = addr - idx * MEMORY_CHUNK_SIZE;
-    const chunk = this.chunks.get(idx);
-    if (chunk === undefined) return 0;
     if (off <= MEMORY_CHUNK_SIZE - 4) {
+      const chunk = this.chunks.get(idx);
+      if (chunk === undefined) return 0;
       return (chunk[off]! + chunk[off + 1]! * 0x100 + chunk[off + 2]! * 0x10000 + chunk[off + 3]! * 0x1000000);
     }
+    // straddles two chunks: either may be the written one
     const b = new Uint8Array(4);
     this.read(addr, b);
     return b[0]! + b[1]! * 0x100 + b[2]! * 0x10000 + b[3]! * 0x1000000;

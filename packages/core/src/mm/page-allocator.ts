@@ -111,15 +111,26 @@ export class PageAllocator {
   allocPages(order: number, gfp: GfpFlags = GFP_KERNEL): number | null {
     if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) return null;
     const highest = ZONE_TYPES.indexOf(gfp.zone ?? 'NORMAL');
+    let pfn = this.allocFromZones(order, highest);
+    if (pfn < 0 && order > 0 && this.zones.some((z, i) => i <= highest && z.pcp.length > 0)) {
+      // Free pages held on the per-CPU lists cannot merge into a larger block. Before failing, the
+      // kernel's slow path drains them (drain_all_pages) and retries; so do we.
+      this.drainPcp();
+      pfn = this.allocFromZones(order, highest);
+    }
+    if (pfn < 0) return null;
+    this.allocated.set(pfn, order);
+    return pfn * PAGE_SIZE;
+  }
+
+  /** Tries the zones from `highest` down to ZONE_DMA (the zonelist order); a pfn or -1. */
+  private allocFromZones(order: number, highest: number): number {
     for (let z = highest; z >= 0; z--) {
       const zone = this.zones[z]!;
       const pfn = order === 0 ? this.allocFromPcp(zone) : this.allocBuddy(zone, order);
-      if (pfn >= 0) {
-        this.allocated.set(pfn, order);
-        return pfn * PAGE_SIZE;
-      }
+      if (pfn >= 0) return pfn;
     }
-    return null;
+    return -1;
   }
 
   /** __free_pages: returns false (and changes nothing) when the block was not allocated as given. */
@@ -145,8 +156,11 @@ export class PageAllocator {
 
   /** alloc_pages_exact: a block of the order covering `size`, with the unused tail pages freed. */
   allocPagesExact(size: number, gfp: GfpFlags = GFP_KERNEL): number | null {
+    // Nothing to allocate: returning a page here would hand out a block that the tail loop below
+    // has already freed again.
+    if (!(size > 0) || !Number.isSafeInteger(Math.ceil(size))) return null;
     const pages = Math.ceil(size / PAGE_SIZE);
-    const order = ilog2(roundupPowOfTwo(Math.max(pages, 1)));
+    const order = ilog2(roundupPowOfTwo(pages));
     const addr = this.allocPages(order, gfp);
     if (addr === null) return null;
     // split the block into order-0 pieces, keep the first `pages`, free the rest
@@ -209,6 +223,8 @@ export class PageAllocator {
 
   private allocFromPcp(zone: Zone): number {
     if (zone.pcp.length === 0) {
+      // an empty zone (no NORMAL memory on a 4 GiB board, say) is skipped without walking its lists
+      if (zone.freePages === 0) return -1;
       for (let i = 0; i < this.pcpBatch; i++) {
         const p = this.allocBuddy(zone, 0);
         if (p < 0) break;
@@ -226,6 +242,8 @@ export class PageAllocator {
 
   /** Takes a block of `order` from the zone's buddy lists, splitting a larger one if needed. */
   private allocBuddy(zone: Zone, order: number): number {
+    // pages on the per-CPU list count as free but are not on the buddy lists
+    if (zone.freePages - zone.pcp.length < 2 ** order) return -1;
     for (let o = order; o <= MAX_PAGE_ORDER; o++) {
       const area = zone.freeArea[o]!;
       if (area.size === 0) continue;

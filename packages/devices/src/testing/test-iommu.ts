@@ -11,7 +11,6 @@ import {
   type DmaDataDirection,
   type DmaMapOps,
   type Scatterlist,
-  type SgTable,
 } from '@dmasim/dma-mapping';
 import type { DmaIovaState, IovaLinkApi } from '../common/iova-link';
 
@@ -167,47 +166,46 @@ export class TestIommu implements DmaTranslation {
 
   /** The two-step IOVA API over this IOMMU. */
   iovaLink(): IovaLinkApi & { links: number; allocs: number } {
-    const self = this;
     const api = {
       links: 0,
       allocs: 0,
-      tryAlloc(_dev: Device, state: DmaIovaState, phys: number, size: number): boolean {
+      tryAlloc: (_dev: Device, state: DmaIovaState, phys: number, size: number): boolean => {
         const off = phys % PAGE_SIZE;
-        const iova = self.allocIova(off + size);
+        const iova = this.allocIova(off + size);
         if (iova === DMA_MAPPING_ERROR) return false;
         api.allocs++;
         state.addr = iova + off;
         state.size = size;
         return true;
       },
-      link(dev: Device, state: DmaIovaState, phys: number, offset: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs): number {
+      link: (dev: Device, state: DmaIovaState, phys: number, offset: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs): number => {
         const at = state.addr + offset;
         if (at % PAGE_SIZE !== phys % PAGE_SIZE) return -22;
-        self.map(alignDown(at, PAGE_SIZE), alignDown(phys, PAGE_SIZE), alignUp(at + size, PAGE_SIZE) - alignDown(at, PAGE_SIZE));
-        if (!dev.dma.coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) archSyncDmaForDevice(self.cache, phys, size, dir);
+        this.map(alignDown(at, PAGE_SIZE), alignDown(phys, PAGE_SIZE), alignUp(at + size, PAGE_SIZE) - alignDown(at, PAGE_SIZE));
+        if (!dev.dma.coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) archSyncDmaForDevice(this.cache, phys, size, dir);
         api.links++;
         return 0;
       },
       sync: () => 0,
-      unlink(dev: Device, state: DmaIovaState, offset: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs): void {
+      unlink: (dev: Device, state: DmaIovaState, offset: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs): void => {
         const at = state.addr + offset;
         for (let a = alignDown(at, PAGE_SIZE); a < at + size; a += PAGE_SIZE) {
-          const p = self.ptes.get(a);
+          const p = this.ptes.get(a);
           if (p === undefined) continue;
           if (!dev.dma.coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) {
             const s = Math.max(a, at);
             const e = Math.min(a + PAGE_SIZE, at + size);
-            archSyncDmaForCpu(self.cache, p + (s - a), e - s, dir);
+            archSyncDmaForCpu(this.cache, p + (s - a), e - s, dir);
           }
-          self.ptes.delete(a);
+          this.ptes.delete(a);
         }
       },
-      free(_dev: Device, state: DmaIovaState): void {
+      free: (_dev: Device, state: DmaIovaState): void => {
         const start = alignDown(state.addr, PAGE_SIZE);
-        self.freeIova(start, alignUp(state.addr + state.size, PAGE_SIZE) - start);
+        this.freeIova(start, alignUp(state.addr + state.size, PAGE_SIZE) - start);
         state.addr = 0;
       },
-      destroy(dev: Device, state: DmaIovaState, mappedLen: number, dir: DmaDataDirection, attrs: DmaAttrs): void {
+      destroy: (dev: Device, state: DmaIovaState, mappedLen: number, dir: DmaDataDirection, attrs: DmaAttrs): void => {
         if (mappedLen > 0) api.unlink(dev, state, 0, mappedLen, dir, attrs);
         api.free(dev, state);
       },
@@ -216,4 +214,3 @@ export class TestIommu implements DmaTranslation {
   }
 }
 
-export type { SgTable };

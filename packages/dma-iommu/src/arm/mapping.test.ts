@@ -1,8 +1,8 @@
-import { EINVAL, KiB, MiB, PAGE_SIZE } from '@dmasim/core';
+import { EINVAL, ENOMEM, ERANGE, GiB, KiB, MiB, PAGE_SIZE } from '@dmasim/core';
 import { DMA_MAPPING_ERROR } from '@dmasim/dma-mapping';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { armIommuCreateMapping, type ArmMappingOptions } from './create';
+import { armIommuCreateMapping, armIommuCreateMappingSimple, type ArmMappingOptions } from './create';
 import type { DmaIommuMapping } from './mapping';
 import { armRig } from './test-rig';
 
@@ -31,7 +31,7 @@ function churn(m: DmaIommuMapping, packets: number, live: number): { failedAt: n
 
 describe('arm dma_iommu_mapping (seed 000): Calxeda sizes', () => {
   it('a 512 KiB mapping without growth is exhausted by 256 live packets at the allocation after its last bit', () => {
-    const m = create(512 * KiB);
+    const m = create(512 * KiB, { growSize: 512 * KiB, maxSize: 512 * KiB });
     const bits = (512 * KiB) / PAGE_SIZE;
     expect(m.ranges).toHaveLength(1);
     expect(m.ranges[0]!.bits).toBe(bits);
@@ -146,5 +146,114 @@ describe('arm dma_iommu_mapping: the posted patch sizes bitmaps in whole longs',
     // the new range's first IOVA was already given out by range 0
     expect(next).toBe(BASE + 48 * KiB);
     expect(pages).toContain(next);
+  });
+});
+
+describe('arm dma_iommu_mapping: the reviewer\'s simple form', () => {
+  const cases: [string, number, number, number, number][] = [
+    // [what, max size, accuracy, bits per bitmap, bitmaps allowed]
+    ['128 MiB at 4 KiB: one page of bits', 128 * MiB, 4 * KiB, 32768, 1],
+    ['1 GiB at 4 KiB: eight one-page bitmaps', 1 * GiB, 4 * KiB, 32768, 8],
+    ['4 GiB at 4 KiB: 32 bitmaps', 4 * GiB, 4 * KiB, 32768, 32],
+    ['2 GiB at 64 KiB: one page of bits covers it', 2 * GiB, 64 * KiB, 32768, 1],
+    ['512 KiB at 4 KiB: a bitmap smaller than a page', 512 * KiB, 4 * KiB, 128, 1],
+    ['200 MiB at 4 KiB: the part beyond whole pages of bits is lost', 200 * MiB, 4 * KiB, 32768, 1],
+  ];
+  for (const [what, max, accuracy, bits, bitmaps] of cases) {
+    it(what, () => {
+      const m = create(max, { variant: 'simple', accuracy });
+      expect(m.variant).toBe('simple');
+      expect(m.ranges[0]!.bits).toBe(bits);
+      expect(m.size).toBe(bits * accuracy);
+      let grown = 1;
+      while (m.extend() === 0) grown++;
+      expect(grown).toBe(bitmaps);
+      // every range is as big as the first, back to back
+      m.ranges.forEach((e, i) => expect([e.base, e.size]).toEqual([BASE + i * bits * accuracy, bits * accuracy]));
+    });
+  }
+
+  it('refuses more than 32 bits of IOVA space and bad accuracies', () => {
+    const r = armRig(64 * MiB);
+    expect(armIommuCreateMapping(r.env, r.bus, BASE, 4 * GiB + 4 * KiB, { variant: 'simple' })).toBe(-ERANGE);
+    expect(armIommuCreateMapping(r.env, r.bus, BASE, 1 * MiB, { variant: 'simple', accuracy: 6 * KiB })).toBe(-EINVAL);
+    expect(armIommuCreateMapping(r.env, r.bus, BASE, 1 * MiB, { variant: 'simple', accuracy: 2 * KiB })).toBe(-EINVAL);
+    expect(armIommuCreateMappingSimple(r.env, r.bus, BASE, 2 * KiB)).toBe(-EINVAL);
+  });
+
+  it('serves the Calxeda churn from a single page of bits', () => {
+    const m = create(128 * MiB, { variant: 'simple' });
+    expect(churn(m, 2000, 256).failedAt).toBeNull();
+    expect(m.ranges).toHaveLength(1);
+  });
+});
+
+describe('arm dma_iommu_mapping: creation errors', () => {
+  it('refuses a mapping smaller than one bit and a bus without IOMMU', () => {
+    const r = armRig(64 * MiB);
+    expect(armIommuCreateMapping(r.env, r.bus, BASE, 4 * KiB, { order: 1 })).toBe(-EINVAL);
+    expect(armIommuCreateMapping(r.env, 'amba', BASE, 1 * MiB)).toBe(-ENOMEM);
+  });
+});
+
+interface Op {
+  readonly kind: 'alloc' | 'free';
+  readonly pages: number;
+  readonly pick: number;
+}
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constantFrom<'alloc' | 'free'>('alloc', 'alloc', 'free'),
+  pages: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 300 })),
+  pick: fc.nat(),
+});
+
+const optionsArb: fc.Arbitrary<[number, ArmMappingOptions]> = fc.oneof(
+  fc
+    .record({ units: fc.integer({ min: 1, max: 4 }), grow: fc.integer({ min: 0, max: 4 }), max: fc.integer({ min: 1, max: 20 }), order: fc.integer({ min: 0, max: 2 }) })
+    .map(({ units, grow, max, order }) => {
+      // sizes in whole longs of bits, where the posted patch's ranges do not overlap
+      const unit = 32 * PAGE_SIZE * 2 ** order;
+      return [units * unit, { growSize: grow * unit, maxSize: max * unit, order }] as [number, ArmMappingOptions];
+    }),
+  fc
+    .record({ max: fc.integer({ min: 1, max: 64 }), accuracyLog: fc.integer({ min: 0, max: 3 }) })
+    .map(({ max, accuracyLog }) => [max * 128 * KiB, { variant: 'simple', accuracy: PAGE_SIZE * 2 ** accuracyLog }] as [number, ArmMappingOptions]),
+);
+
+describe('arm dma_iommu_mapping: bitmap allocator properties', () => {
+  it('never overlaps, stays inside its ranges, never grows past the maximum, and frees back to empty', () => {
+    fc.assert(
+      fc.property(optionsArb, fc.array(opArb, { maxLength: 120 }), ([size, options], ops) => {
+        const m = create(size, options);
+        const limit = Math.max(size, m.maxSize);
+        const live: { iova: number; bytes: number }[] = [];
+        for (const op of ops) {
+          if (op.kind === 'free' && live.length > 0) {
+            const [x] = live.splice(op.pick % live.length, 1);
+            m.freeIova(x!.iova, x!.bytes);
+            continue;
+          }
+          const bytes = op.pages * PAGE_SIZE;
+          const iova = m.allocIova(bytes);
+          if (iova === DMA_MAPPING_ERROR) continue;
+          const span = Math.ceil(op.pages / 2 ** m.order) * m.unit;
+          // inside one range
+          const range = m.ranges.find((e) => iova >= e.base && iova + span <= e.base + e.size);
+          expect(range).toBeDefined();
+          // no overlap with anything live
+          for (const y of live) {
+            const ySpan = Math.ceil(y.bytes / m.unit) * m.unit;
+            expect(iova + span <= y.iova || y.iova + ySpan <= iova).toBe(true);
+          }
+          live.push({ iova, bytes });
+          expect(m.size).toBeLessThanOrEqual(limit);
+        }
+        for (const x of live) m.freeIova(x.iova, x.bytes);
+        expect(m.bitsInUse).toBe(0);
+        expect(m.ranges.every((e) => e.bitmap.empty)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

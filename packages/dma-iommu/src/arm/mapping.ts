@@ -20,6 +20,7 @@ export function bitsInWholeLongs(n: number): number {
 /** get_order() as 32-bit ARM computes it (get_order(0) is 32 - PAGE_SHIFT). */
 export function getOrder(size: number): number {
   if (size <= 0) return ARM_BITS_PER_LONG - PAGE_SHIFT;
+  if (size <= PAGE_SIZE) return 0;
   return Math.max(0, Math.ceil(Math.log2(Math.ceil(size / PAGE_SIZE))));
 }
 
@@ -107,19 +108,24 @@ export class DmaIommuMapping {
   readonly order: number;
   /** Bytes one bit stands for: 2^order pages. */
   readonly unit: number;
+  /** 2^order. */
+  readonly pagesPerBit: number;
   readonly growth: ArmMappingGrowth;
   /** kref: one for the creator, one per attached device. */
   refs = 1;
   /** Set when the last reference was dropped: domain and bitmaps are gone. */
   released = false;
   private readonly freeDomain: (domain: IommuDomain) => void;
+  /** Every range below this index is full (a search hint only: results are the kernel's). */
+  private firstWithRoom = 0;
 
   constructor(init: DmaIommuMappingInit) {
     this.domain = init.domain;
     this.base = init.base;
     this.size = init.size;
     this.order = init.order;
-    this.unit = pow2(init.order) * PAGE_SIZE;
+    this.pagesPerBit = pow2(init.order);
+    this.unit = this.pagesPerBit * PAGE_SIZE;
     this.growSize = init.growSize;
     this.maxSize = init.maxSize;
     this.growth = init.growth;
@@ -139,10 +145,12 @@ export class DmaIommuMapping {
    */
   allocIova(size: number): number {
     const order = Math.min(getOrder(size), ARM_DMA_IOMMU_ALIGNMENT);
-    const pages = Math.floor(alignUp(size, PAGE_SIZE) / PAGE_SIZE);
-    const count = Math.ceil(pages / pow2(this.order));
+    const count = Math.ceil(Math.ceil(size / PAGE_SIZE) / this.pagesPerBit);
     const alignMask = order > this.order ? pow2(order - this.order) - 1 : 0;
-    for (const e of this.ranges) {
+    while (this.firstWithRoom < this.ranges.length && this.ranges[this.firstWithRoom]!.bitmap.free === 0) this.firstWithRoom++;
+    // full ranges cannot hold a non-empty request: the kernel's search in them fails, so skip them
+    for (let i = count > 0 ? this.firstWithRoom : 0; i < this.ranges.length; i++) {
+      const e = this.ranges[i]!;
       // a bitmap with fewer clear bits than needed cannot fit it: the search would fail the same way
       if (e.bitmap.free < count) continue;
       const start = e.bitmap.findNextZeroArea(0, count, alignMask);
@@ -173,10 +181,11 @@ export class DmaIommuMapping {
       const start = Math.floor((a - e.base) / this.unit);
       let bytes = left;
       if (a + left > e.base + e.size) bytes = e.base + e.size - a;
-      const count = Math.ceil(Math.floor(bytes / PAGE_SIZE) / pow2(this.order));
+      const count = Math.ceil(Math.floor(bytes / PAGE_SIZE) / this.pagesPerBit);
       left -= bytes;
       a += bytes;
       e.bitmap.clear(start, count);
+      if (i < this.firstWithRoom) this.firstWithRoom = i;
     }
   }
 

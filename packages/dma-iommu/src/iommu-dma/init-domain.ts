@@ -16,8 +16,8 @@ export interface InitDomainEnv {
 
 /** IOMMU_CAP_DEFERRED_FLUSH: drivers without a `capable` callback are taken as able to defer. */
 function canDeferFlush(domain: IommuDomain, dev: Device | null): boolean {
-  const capable = domain.owner?.capable;
-  return capable === undefined ? true : capable(dev, 'DEFERRED_FLUSH');
+  const owner = domain.owner;
+  return owner?.capable === undefined ? true : owner.capable(dev, 'DEFERRED_FLUSH');
 }
 
 /**

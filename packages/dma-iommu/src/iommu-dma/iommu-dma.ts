@@ -271,7 +271,7 @@ export class IommuDma {
       e.phys = s.pagePhys + s.offset;
       e.length = s.length;
     }
-    const ret = iommuMapSg(cookie.domain, iova, entries as IommuSgEntry[], dmaInfoToProt(dir, coherent, attrs));
+    const ret = iommuMapSg(cookie.domain, iova, entries, dmaInfoToProt(dir, coherent, attrs));
     if (ret < iovaLen) {
       iommuDmaFreeIova(cookie, iova, iovaLen, null, this.profile);
       invalidateSg(sgl, nents);

@@ -112,11 +112,12 @@ export class ArmSmmuDriver {
       iotlbSync: (d) => this.iotlbSync(d as ArmSmmuDomain),
       free: (d) => this.domainFree(d as ArmSmmuDomain),
     };
-    const self = this;
+    const pgsizeOf = (): number => this.pgsizeBitmap;
     this.ops = {
       owner: DRIVER_NAME,
+      // Restricted as SMMUs probe: the union of what every probed instance walks.
       get pgsizeBitmap() {
-        return self.pgsizeBitmap;
+        return pgsizeOf();
       },
       capable: (_dev, cap) => this.capable(cap),
       domainAlloc: (type) => this.domainAlloc(type),

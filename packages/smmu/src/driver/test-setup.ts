@@ -1,5 +1,5 @@
 /** Small machines for the driver tests: core services, the bus, an IommuCore and real SMMU hardware. */
-import { createBusServices, FwNode, type BusServices, type MmuMaster, type PhandleArgs, type PlatformDevice } from '@dmasim/bus';
+import { createBusServices, FwNode, type BusServices, type MmuMaster, type PhandleArgs, type PlatformDevice, type PlatformDriver } from '@dmasim/bus';
 import { createCoreServices, MiB, type CoreServices } from '@dmasim/core';
 import { busNotifierHostOf, IommuCore, type BusNotifierHost, type IommuCoreOptions } from '@dmasim/iommu-core';
 import { SmmuHardware, type SmmuHardwareOptions } from '../hw/smmu';
@@ -34,7 +34,7 @@ export interface DriverRig {
   master(name: string, iommus?: readonly PhandleArgs[]): PlatformDevice;
   /** Runs pending interrupts. */
   irqs(): void;
-  /** Log lines (text) from index `from`. */
+  /** Log lines (text, debug level left out) from index `from`. */
   lines(from?: number): string[];
 }
 
@@ -52,7 +52,8 @@ export function makeDriverRig(o: DriverRigOptions): DriverRig {
   hw.mapInto(core.mmio, SMMU_BASE);
   const driver = new ArmSmmuDriver({ log: core.log, mmio: core.mmio, irqs: core.irqs, memory: core.memory, pages: core.pages, iommu }, o);
   bus.core.driverRegister(driver.platformDriver(bus.platform));
-  bus.core.driverRegister({ name: 'test-dma-master', bus: bus.platform, ofMatchTable: [{ compatible: 'test,dma-master' }], probe: () => 0 });
+  const masterDriver: PlatformDriver = { name: 'test-dma-master', bus: bus.platform, ofMatchTable: [{ compatible: 'test,dma-master' }], probe: () => 0 };
+  bus.core.driverRegister(masterDriver);
   const props: Record<string, unknown> = {
     compatible: [o.compatible ?? `arm,${model}`],
     reg: [SMMU_BASE, hw.size],
@@ -72,6 +73,6 @@ export function makeDriverRig(o: DriverRigOptions): DriverRig {
       return dev;
     },
     irqs: () => void core.sched.runUntilIdle(),
-    lines: (from = 0) => core.log.lines.slice(from).map((l) => l.text),
+    lines: (from = 0) => core.log.lines.slice(from).filter((l) => l.level !== 'debug').map((l) => l.text),
   };
 }

@@ -1,0 +1,90 @@
+/**
+ * The `dmasim run --json` report (DESIGN's contract). Addresses are hex strings. Field order is
+ * fixed so reports are byte-identical for the same board and seed.
+ */
+export type Outcome = 'ok' | 'degraded' | 'oops';
+
+export interface DeviceReport {
+  readonly name: string;
+  readonly bus: string;
+  readonly driver: string | null;
+  readonly state: 'bound' | 'deferred' | 'failed' | 'no-driver';
+  readonly dmaOps: 'direct' | 'iommu-dma' | 'arm-iommu' | 'none';
+  /** Highest CPU physical address the device reaches without an IOMMU. */
+  readonly dmaLimit: string;
+  readonly coherent: boolean;
+  readonly iommu: DeviceIommuReport | null;
+  /** Why a device is deferred or failed, when the kernel said. */
+  readonly reason?: string;
+}
+
+export interface DeviceIommuReport {
+  readonly name: string;
+  readonly streamIds: readonly number[];
+  readonly group: number | null;
+  readonly domain: number | null;
+  readonly domainType: string | null;
+  readonly contextBank: number | null;
+}
+
+export interface DomainReport {
+  readonly id: number;
+  readonly type: string;
+  readonly contextBank: number | null;
+  readonly devices: readonly string[];
+}
+
+export interface IommuReport {
+  readonly name: string;
+  readonly contextBanks: number;
+  readonly contextBanksUsed: number;
+  readonly domains: readonly DomainReport[];
+}
+
+export interface FaultReport {
+  readonly iommu: string;
+  readonly device: string | null;
+  readonly streamId: number;
+  readonly iova: string;
+  readonly access: 'read' | 'write';
+  readonly kind: string;
+}
+
+export interface SwiotlbReport {
+  readonly totalSlots: number;
+  readonly usedSlots: number;
+  readonly maxUsedSlots: number;
+  readonly dynamicBuffers: number;
+  readonly fullErrors: number;
+}
+
+export interface DmaDebugReport {
+  readonly device: string;
+  readonly message: string;
+}
+
+export interface WorkloadReport {
+  readonly kind: string;
+  readonly device: string;
+  readonly ok: boolean;
+  readonly bytes: number;
+  readonly errors: number;
+  readonly details?: string;
+}
+
+export interface RunReport {
+  readonly board: string;
+  readonly seed: number;
+  readonly profile: string;
+  readonly arch: string;
+  readonly outcome: Outcome;
+  readonly devices: readonly DeviceReport[];
+  readonly iommus: readonly IommuReport[];
+  readonly faults: readonly FaultReport[];
+  readonly swiotlb: SwiotlbReport | null;
+  readonly dmaDebug: readonly DmaDebugReport[];
+  readonly workloads: readonly WorkloadReport[];
+  readonly warnings: number;
+  readonly oops: { readonly reason: string; readonly time: string } | null;
+  readonly log: readonly string[];
+}
