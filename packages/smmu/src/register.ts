@@ -32,6 +32,7 @@ export function register(container: DependencyContainer, options: SmmuRegisterOp
       irqs: container.resolve(CoreTokens.IrqController),
       memory: container.resolve(CoreTokens.PhysicalMemory),
       pages: container.resolve(CoreTokens.PageAllocator),
+      cache: container.resolve(CoreTokens.CpuCache),
       iommu: container.resolve(IommuTokens.IommuCore),
     },
     options,

@@ -14,6 +14,14 @@ export const MEM_OK: MemAccess = Object.freeze({ ok: true });
 /** Bytes are stored in chunks of this size, allocated on first write. */
 export const MEMORY_CHUNK_SIZE = 64 * 1024;
 const ZERO_CHUNK = new Uint8Array(MEMORY_CHUNK_SIZE);
+/** Whether a Uint32Array view reads bytes little-endian (true on every host Node runs on today). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** One chunk of backing store, with a 32-bit view of the same bytes for aligned word accesses. */
+interface Chunk {
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+}
 
 /**
  * Physical memory with real bytes, stored sparsely: a chunk of backing store exists only once it has
@@ -22,10 +30,18 @@ const ZERO_CHUNK = new Uint8Array(MEMORY_CHUNK_SIZE);
  */
 export class PhysicalMemory {
   readonly regions: readonly RamRegion[];
-  private readonly chunks = new Map<number, Uint8Array>();
+  private readonly chunks = new Map<number, Chunk>();
   /** Merged, sorted spans used for the RAM check (adjacent regions form one span). */
   private readonly spans: RamRegion[];
-  private lastSpan: RamRegion | undefined;
+  /**
+   * The span that last passed the RAM check, as [spanBase, spanEnd) (an empty range before the
+   * first): page-table walks and descriptor updates hit the same span again and again.
+   */
+  private spanBase = 0;
+  private spanEnd = 0;
+  /** The chunk last used by the 32-bit accessors (index -1: none), so a walk skips the map look-up. */
+  private cachedIdx = -1;
+  private cachedChunk: Chunk | undefined;
 
   constructor(regions: readonly RamRegion[]) {
     const sorted = [...regions].sort((a, b) => a.base - b.base);
@@ -69,11 +85,16 @@ export class PhysicalMemory {
 
   /** Whether [addr, addr+len) is wholly RAM. */
   isRam(addr: number, len = 1): boolean {
-    const s = this.lastSpan;
-    if (s !== undefined && addr >= s.base && addr + len <= s.base + s.size) return true;
+    if (addr >= this.spanBase && addr + len <= this.spanEnd) return true;
+    return this.findSpan(addr, len);
+  }
+
+  /** The RAM check past the last span: searches every span and remembers the one that matches. */
+  private findSpan(addr: number, len: number): boolean {
     for (const span of this.spans) {
       if (addr >= span.base && addr + len <= span.base + span.size) {
-        this.lastSpan = span;
+        this.spanBase = span.base;
+        this.spanEnd = span.base + span.size;
         return true;
       }
     }
@@ -95,7 +116,7 @@ export class PhysicalMemory {
       const n = Math.min(MEMORY_CHUNK_SIZE - off, dst.length - done);
       const chunk = this.chunks.get(idx);
       if (chunk === undefined) dst.fill(0, done, done + n);
-      else dst.set(chunk.subarray(off, off + n), done);
+      else dst.set(chunk.bytes.subarray(off, off + n), done);
       done += n;
     }
     return MEM_OK;
@@ -116,7 +137,7 @@ export class PhysicalMemory {
       const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
       const off = a - idx * MEMORY_CHUNK_SIZE;
       const n = Math.min(MEMORY_CHUNK_SIZE - off, src.length - done);
-      this.chunkFor(idx).set(n === src.length ? src : src.subarray(done, done + n), off);
+      this.chunkFor(idx).bytes.set(n === src.length ? src : src.subarray(done, done + n), off);
       done += n;
     }
     return MEM_OK;
@@ -146,10 +167,10 @@ export class PhysicalMemory {
       const sChunk = this.chunks.get(sIdx);
       if (sChunk === undefined) {
         const dChunk = this.chunks.get(dIdx);
-        if (dChunk !== undefined) dChunk.fill(0, dOff, dOff + n);
+        if (dChunk !== undefined) dChunk.bytes.fill(0, dOff, dOff + n);
       } else {
         // a whole aligned chunk needs no subarray view (the common case for page-sized buffers)
-        this.chunkFor(dIdx).set(n === MEMORY_CHUNK_SIZE ? sChunk : sChunk.subarray(sOff, sOff + n), dOff);
+        this.chunkFor(dIdx).bytes.set(n === MEMORY_CHUNK_SIZE ? sChunk.bytes : sChunk.bytes.subarray(sOff, sOff + n), dOff);
       }
       done += n;
     }
@@ -168,7 +189,7 @@ export class PhysicalMemory {
       if (value === 0 && !this.chunks.has(idx)) {
         // never-written memory already reads as zero
       } else {
-        this.chunkFor(idx).fill(value, off, off + n);
+        this.chunkFor(idx).bytes.fill(value, off, off + n);
       }
       done += n;
     }
@@ -187,7 +208,7 @@ export class PhysicalMemory {
       const idx = Math.floor(a / MEMORY_CHUNK_SIZE);
       const off = a - idx * MEMORY_CHUNK_SIZE;
       const n = Math.min(MEMORY_CHUNK_SIZE - off, expected.length - done);
-      const chunk = this.chunks.get(idx) ?? ZERO_CHUNK;
+      const chunk = this.chunks.get(idx)?.bytes ?? ZERO_CHUNK;
       for (let i = 0; i < n; i++) {
         if (chunk[off + i] !== expected[done + i]) return done + i;
       }
@@ -198,30 +219,53 @@ export class PhysicalMemory {
 
   /** Little-endian 32-bit read; -1 on a bus error (a value no 32-bit read can return). */
   readU32(addr: number): number {
-    if (!this.isRam(addr, 4)) return -1;
+    if (!(addr >= this.spanBase && addr + 4 <= this.spanEnd) && !this.findSpan(addr, 4)) return -1;
     const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
     const off = addr - idx * MEMORY_CHUNK_SIZE;
+    const word = off / 4;
+    if (idx === this.cachedIdx && word === Math.floor(word) && HOST_LITTLE_ENDIAN) return this.cachedChunk!.words[word]!;
+    return this.readU32Slow(idx, off);
+  }
+
+  /** readU32 of RAM past the fast path: another chunk, an unaligned word, or one across two chunks. */
+  private readU32Slow(idx: number, off: number): number {
     if (off <= MEMORY_CHUNK_SIZE - 4) {
       const chunk = this.chunks.get(idx);
       if (chunk === undefined) return 0;
-      return (chunk[off]! + chunk[off + 1]! * 0x100 + chunk[off + 2]! * 0x10000 + chunk[off + 3]! * 0x1000000);
+      this.cachedIdx = idx;
+      this.cachedChunk = chunk;
+      const b = chunk.bytes;
+      return b[off]! + b[off + 1]! * 0x100 + b[off + 2]! * 0x10000 + b[off + 3]! * 0x1000000;
     }
     // straddles two chunks: either may be the written one
     const b = new Uint8Array(4);
-    this.read(addr, b);
+    this.read(idx * MEMORY_CHUNK_SIZE + off, b);
     return b[0]! + b[1]! * 0x100 + b[2]! * 0x10000 + b[3]! * 0x1000000;
   }
 
   /** Little-endian 32-bit write; false on a bus error. */
   writeU32(addr: number, value: number): boolean {
-    if (!this.isRam(addr, 4)) return false;
+    if (!(addr >= this.spanBase && addr + 4 <= this.spanEnd) && !this.findSpan(addr, 4)) return false;
     const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
     const off = addr - idx * MEMORY_CHUNK_SIZE;
+    const word = off / 4;
+    if (idx === this.cachedIdx && word === Math.floor(word) && HOST_LITTLE_ENDIAN) {
+      this.cachedChunk!.words[word] = value; // stored modulo 2^32, as `value >>> 0` would
+      return true;
+    }
+    return this.writeU32Slow(idx, off, value);
+  }
+
+  /** writeU32 to RAM past the fast path (see readU32Slow). */
+  private writeU32Slow(idx: number, off: number, value: number): boolean {
     let v = value >>> 0; // a 32-bit register value, not an address
     if (off <= MEMORY_CHUNK_SIZE - 4) {
       const chunk = this.chunkFor(idx);
+      this.cachedIdx = idx;
+      this.cachedChunk = chunk;
+      const b = chunk.bytes;
       for (let i = 0; i < 4; i++) {
-        chunk[off + i] = v & 0xff;
+        b[off + i] = v & 0xff;
         v >>>= 8;
       }
       return true;
@@ -231,7 +275,7 @@ export class PhysicalMemory {
       b[i] = v & 0xff;
       v >>>= 8;
     }
-    return this.write(addr, b).ok;
+    return this.write(idx * MEMORY_CHUNK_SIZE + off, b).ok;
   }
 
   /**
@@ -252,10 +296,11 @@ export class PhysicalMemory {
     return this.writeU32(addr, lo) && this.writeU32(addr + 4, hi);
   }
 
-  private chunkFor(idx: number): Uint8Array {
+  private chunkFor(idx: number): Chunk {
     let chunk = this.chunks.get(idx);
     if (chunk === undefined) {
-      chunk = new Uint8Array(MEMORY_CHUNK_SIZE);
+      const bytes = new Uint8Array(MEMORY_CHUNK_SIZE);
+      chunk = { bytes, words: new Uint32Array(bytes.buffer, 0, MEMORY_CHUNK_SIZE / 4) };
       this.chunks.set(idx, chunk);
     }
     return chunk;

@@ -1,5 +1,6 @@
 import { GiB, PAGE_SIZE, alignDown, alignUp, ilog2, roundupPowOfTwo } from '../address';
 import type { RamRegion } from '../memory/physical-memory';
+import { BlockOrders } from './block-orders';
 
 /** Zones as Linux names them, lowest first. */
 export type ZoneType = 'DMA' | 'DMA32' | 'NORMAL';
@@ -64,7 +65,7 @@ class Zone {
 export class PageAllocator {
   private readonly zones: Zone[];
   /** start pfn → order of every allocated block (to catch bad frees). */
-  private readonly allocated = new Map<number, number>();
+  private readonly allocated = new BlockOrders();
   private readonly pcpHigh: number;
   private readonly pcpBatch: number;
 

@@ -21,14 +21,17 @@ export class EventQueue {
 
   push(ev: TimedEvent): void {
     const h = this.heap;
+    // sift up by moving parents down into the hole, then drop ev in once (no swaps)
+    let i = h.length;
     h.push(ev);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1; // heap index, not an address
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!before(ev, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = ev;
   }
 
   pop(): TimedEvent | undefined {
@@ -36,18 +39,27 @@ export class EventQueue {
     const top = h[0];
     const last = h.pop();
     if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
+    // sift the last element down from the root through the hole left by the top
+    const n = h.length;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      let m = l;
+      let child = h[l]!;
+      if (r < n) {
+        const right = h[r]!;
+        if (before(right, child)) {
+          m = r;
+          child = right;
+        }
+      }
+      if (!before(child, last)) break;
+      h[i] = child;
       i = m;
     }
+    h[i] = last;
     return top;
   }
 }

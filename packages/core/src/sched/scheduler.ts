@@ -131,13 +131,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   /** Schedules fn to run `delayNs` from now. Returns a handle that can cancel it. */
   schedule(delayNs: number, fn: () => void, label = 'event'): { cancel(): void } {
-    const ev: TimedEvent = { time: this.clock + Math.max(0, delayNs), seq: this.seq++, label, fn, cancelled: false };
+    // the queued event is its own handle: one object per event, no closure
+    const ev = new ScheduledEvent(this.clock + Math.max(0, delayNs), this.seq++, label, fn);
     this.queue.push(ev);
-    return {
-      cancel: () => {
-        ev.cancelled = true;
-      },
-    };
+    return ev;
   }
 
   /** Number of events waiting. */
@@ -205,6 +202,21 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     this.currentLevel = null;
     this.runUntilIdle();
+  }
+}
+
+/** A queued event that is also the handle returned to whoever scheduled it. */
+class ScheduledEvent implements TimedEvent {
+  cancelled = false;
+  constructor(
+    readonly time: number,
+    readonly seq: number,
+    readonly label: string,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
   }
 }
 

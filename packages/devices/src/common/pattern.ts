@@ -28,10 +28,28 @@ export function pattern(len: number, seed: number): Uint8Array {
   return fillPattern(new Uint8Array(len), seed);
 }
 
-/** FNV-1a over bytes: the checksum display hardware reports for a scanned-out frame. */
-export function fnv1a(buf: Uint8Array, h = 0x811c9dc5): number {
+/** Initial value of `frameChecksum`. */
+export const CHECKSUM_INIT = 0x811c9dc5;
+
+/**
+ * The checksum display hardware reports for a scanned-out frame: FNV-1a over little-endian 32-bit
+ * words (then over the trailing bytes). Feeding a frame in pieces gives the same value as feeding it
+ * whole when every piece but the last is a multiple of 4 bytes long.
+ */
+export function fnv1a(buf: Uint8Array, h = CHECKSUM_INIT): number {
   let x = h >>> 0;
-  for (let i = 0; i < buf.length; i++) {
+  const words = Math.floor(buf.length / 4);
+  if (words > 0) {
+    const w =
+      buf.byteOffset % 4 === 0
+        ? new Uint32Array(buf.buffer, buf.byteOffset, words)
+        : new Uint32Array(buf.slice(0, words * 4).buffer);
+    for (let i = 0; i < words; i++) {
+      x ^= w[i]!;
+      x = Math.imul(x, 0x01000193) >>> 0;
+    }
+  }
+  for (let i = words * 4; i < buf.length; i++) {
     x ^= buf[i]!;
     x = Math.imul(x, 0x01000193) >>> 0;
   }

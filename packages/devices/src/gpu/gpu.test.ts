@@ -3,8 +3,9 @@ import { dmaDirectReach, swiotlbPortFor } from '@dmasim/dma-mapping';
 import { Swiotlb, type SwiotlbOptions } from '@dmasim/swiotlb';
 import { describe, expect, it } from 'vitest';
 import { injectDmaFault } from '../common/fault-inject';
-import { RPI4_SOC_WINDOW, addDevice, makeRig, registerModel } from '../testing/rig';
+import { RPI4_SOC_WINDOW, addDevice, makeIommu, makeRig, registerModel } from '../testing/rig';
 import { rpi4V3dModel, rpi4Vc4Model } from './models';
+import { v3dGpuOf } from './v3d-driver';
 import { vc4DrmOf } from './vc4-driver';
 
 function rpi4(opts: { swiotlb?: SwiotlbOptions; coherent?: boolean } = {}) {
@@ -78,5 +79,23 @@ describe('Raspberry Pi 4 v3d → vc4 display-import', () => {
     expect(r.bytes).toBe(3 * (524288 + 815104) - 524288);
     expect(rig.core.log.format().join('\n')).toContain('vc4-drm gpu: [drm] *ERROR* HVS scan-out DMA error at 0x1000');
     expect(vc4DrmOf(rig.bus.core.devices.get('gpu')!)!.imports).toBe(6);
+  });
+});
+
+describe('v3d error path', () => {
+  it('a job whose buffer address is unmapped faults in the IOMMU; the render fails with -EIO and the next one works', () => {
+    const rig = makeRig({ ram: 2 * GiB, dmaZoneEnd: 1 * GiB });
+    registerModel(rig, rpi4V3dModel);
+    const iommu = makeIommu(rig, 2 ** 40);
+    const { dev } = addDevice(rig, rpi4V3dModel, { name: 'v3d', compatible: 'brcm,2711-v3d', base: 0xfec00000, irq: 74, iommu });
+    const gpu = v3dGpuOf(dev)!;
+    const bo = gpu.createBo(65536);
+    if (typeof bo === 'number') throw new Error('createBo failed');
+    injectDmaFault(dev, 1);
+    expect(gpu.render(bo, 5)).toBe(-5);
+    expect(iommu.faults.length).toBeGreaterThan(0);
+    expect(rig.core.log.format().join('\n')).toContain('v3d v3d: MMU error from client L2T (0) at 0x1000, pte invalid');
+    expect(gpu.render(bo, 6)).toBe(0);
+    gpu.freeBo(bo);
   });
 });

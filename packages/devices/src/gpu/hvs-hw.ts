@@ -1,6 +1,6 @@
 import { type IrqLine } from '@dmasim/core';
 import { PortIo, getU32, getU64 } from '../common/port-io';
-import { fnv1a } from '../common/pattern';
+import { CHECKSUM_INIT, fnv1a } from '../common/pattern';
 import type { DeviceHardware, HardwareContext } from '../model';
 import { SEG_ENTRY_SIZE } from './frame-job';
 
@@ -111,7 +111,7 @@ export class HvsHw implements DeviceHardware {
   scanout(): void {
     const raw = new Uint8Array(this.count * SEG_ENTRY_SIZE);
     if (!this.io.read(this.dlist, raw)) return this.fail();
-    let h = 0x811c9dc5;
+    let h = CHECKSUM_INIT;
     let total = 0;
     const chunk = new Uint8Array(SCAN_CHUNK);
     for (let i = 0; i < this.count; i++) {

@@ -1,4 +1,4 @@
-import { FwNode, PciHostBridge, PciHostBridgeHw, createBusServices, type BusServices, type Device, type DeviceDriver } from '@dmasim/bus';
+import { FwNode, PciHostBridge, PciHostBridgeHw, createBusServices, type BusServices, type Device, type DeviceDriver, type PropValue } from '@dmasim/bus';
 import { BusWindowTranslation, GiB, TranslatingDmaPort, createCoreServices, type CoreServices, type DmaTranslation } from '@dmasim/core';
 import { DmaMappingContext, type SwiotlbPort } from '@dmasim/dma-mapping';
 import { IOVA_LINK_SLOT } from '../common/iova-link';
@@ -21,8 +21,9 @@ export interface Rig {
 }
 
 export interface RigOptions {
-  /** RAM from 0 (default 2 GiB). */
+  /** RAM size (default 2 GiB) and base (default 0). */
   readonly ram?: number;
+  readonly ramBase?: number;
   /** End of ZONE_DMA (default none). */
   readonly dmaZoneEnd?: number;
   /** Build the machine's swiotlb (tests that need bouncing). */
@@ -31,7 +32,7 @@ export interface RigOptions {
 }
 
 export function makeRig(o: RigOptions = {}): Rig {
-  const core = createCoreServices({ memory: [{ base: 0, size: o.ram ?? 2 * GiB }], pages: { dmaZoneEnd: o.dmaZoneEnd ?? 0 } });
+  const core = createCoreServices({ memory: [{ base: o.ramBase ?? 0, size: o.ram ?? 2 * GiB }], pages: { dmaZoneEnd: o.dmaZoneEnd ?? 0 } });
   const bus = createBusServices({ log: core.log, sched: core.sched, mmio: core.mmio }, { queueLateInitcall: false });
   const dma = new DmaMappingContext({ ...core, swiotlb: o.swiotlb?.(core) ?? null, dmaDebug: o.dmaDebug ?? false });
   const devices = new Map<string, Device>();
@@ -58,14 +59,20 @@ export interface RigDeviceOptions {
   /** Put the device behind this IOMMU (its ops and the translation hop). */
   readonly iommu?: TestIommu;
   readonly options?: Readonly<Record<string, unknown>>;
-  /** Extra firmware-node properties. */
-  readonly props?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra firmware-node properties (of the device, or of its PCI host bridge). */
+  readonly props?: Readonly<Record<string, PropValue>>;
+  readonly hostProps?: Readonly<Record<string, PropValue>>;
+  /** Translation hops in front of the bus window (an IOMMU the test built itself). */
+  readonly hops?: readonly DmaTranslation[];
+  /** Leave DMA setup to the driver core's dma_configure hooks (a real IOMMU stack installed by the test). */
+  readonly dmaByHooks?: boolean;
 }
 
 /** Creates the hardware and the bus device, wires its DMA, adds it (probing it). */
 export function addDevice(rig: Rig, model: DeviceModel, o: RigDeviceOptions): { dev: Device; hw: DeviceHardware } {
   const hops: DmaTranslation[] = [];
   if (o.iommu) hops.push(o.iommu);
+  if (o.hops) hops.push(...o.hops);
   if (o.dmaRanges) hops.push(new BusWindowTranslation(o.dmaRanges));
   const port = new TranslatingDmaPort(rig.core.cache, o.coherent ?? false, hops);
   const hw = model.createHardware({ core: rig.core, name: o.name, dmaPort: port, mmioBase: o.base, irq: o.irq }, {
@@ -78,7 +85,7 @@ export function addDevice(rig: Rig, model: DeviceModel, o: RigDeviceOptions): { 
   if (hw.pciFunction !== undefined) {
     const hostHw = new PciHostBridgeHw();
     hostHw.root.attach(0, 0, hw.pciFunction);
-    const host = new PciHostBridge(hostHw, new FwNode(`pcie-${o.name}`, o.coherent === true ? { 'dma-coherent': true } : {}), rig.devices.size + 1);
+    const host = new PciHostBridge(hostHw, new FwNode(`pcie-${o.name}`, { ...(o.coherent === true ? { 'dma-coherent': true } : {}), ...(o.hostProps ?? {}) }), rig.devices.size + 1);
     const found = rig.bus.pci.scanRootBus(host);
     const pdev = found[0];
     if (pdev === undefined) throw new Error(`PCI function of ${o.name} not found`);
@@ -110,6 +117,7 @@ function configure(rig: Rig, dev: Device, o: RigDeviceOptions): void {
     const end = Math.max(...o.dmaRanges.map((r) => r.bus + r.size));
     dev.dma.busDmaLimit = end - 1;
   }
+  if (o.dmaByHooks === true) return;
   if (o.iommu) {
     rig.dma.configureDevice(dev, o.iommu.ops());
     dev.setSlot(IOVA_LINK_SLOT, o.iommu.iovaLink());

@@ -51,6 +51,7 @@ import {
 } from '@dmasim/iommu-core';
 import type { DmaIommuProfile } from '../profile';
 import type { AtomicPool } from './atomic-pool';
+import { maskLimitOf, modOf } from './addr-math';
 import { iommuDmaCookieOf, type IommuDmaCookie } from './cookie';
 import { gfpAllowsBlocking } from './gfp';
 import { iommuDmaAllocIova, iommuDmaFreeIova } from './iova-alloc';
@@ -153,7 +154,7 @@ export class IommuDma {
       this.log.warnOnce(`${SITE} __iommu_dma_map ${dev.name}`, `${devPrefix(dev)}Unsupported alignment constraint`);
       return DMA_MAPPING_ERROR;
     }
-    const iovaOff = phys % granule;
+    const iovaOff = modOf(phys, granule);
     const len = Math.ceil((size + iovaOff) / granule) * granule;
     const iova = iommuDmaAllocIova(cookie, len, dmaLimit, dev, this.profile, this.log);
     if (iova === 0) return DMA_MAPPING_ERROR;
@@ -172,7 +173,7 @@ export class IommuDma {
     const phys = pagePhys + offset;
     const coherent = dev.dma.coherent;
     if (sync && !coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) archSyncDmaForDevice(this.cache, phys, size, dir);
-    return this.mapPhys(dev, phys, size, dmaInfoToProt(dir, coherent, attrs), dev.dmaMaskLimit);
+    return this.mapPhys(dev, phys, size, dmaInfoToProt(dir, coherent, attrs), maskLimitOf(dev.dma.maskBits));
   }
 
   /**
@@ -203,11 +204,11 @@ export class IommuDma {
   unmapRange(cookie: IommuDmaCookie, addr: number, size: number): void {
     const iovad = cookie.iovad!;
     const granule = iovad.granule;
-    const iovaOff = addr % granule;
+    const iovaOff = modOf(addr, granule);
     const start = addr - iovaOff;
     const len = Math.ceil((size + iovaOff) / granule) * granule;
     const gather = this.gather;
-    iommuIotlbGatherInit(gather);
+    resetGather(gather);
     gather.queued = cookie.fq !== null;
     const unmapped = iommuUnmapFast(cookie.domain, start, len, gather);
     if (unmapped !== len) this.log.warn(`${SITE} __iommu_dma_unmap`);
@@ -258,13 +259,13 @@ export class IommuDma {
     const mask = dev.dma.segmentBoundaryMask;
     const iovaLen = layoutSg(sgl, nents, granule, mask, this.profile);
     if (iovaLen === 0) return finaliseSg(sgl, nents, 0, mask, dev.dma.maxSegmentSize, this.profile);
-    const iova = iommuDmaAllocIova(cookie, iovaLen, dev.dmaMaskLimit, dev, this.profile, this.log);
+    const iova = iommuDmaAllocIova(cookie, iovaLen, maskLimitOf(dev.dma.maskBits), dev, this.profile, this.log);
     if (iova === 0) {
       invalidateSg(sgl, nents);
       return this.profile === 'linux-4.2' ? 0 : -ENOMEM;
     }
     const entries = this.sgEntries;
-    entries.length = nents;
+    if (entries.length !== nents) entries.length = nents;
     for (let i = 0; i < nents; i++) {
       const s = sgl[i]!;
       const e = entries[i] ?? (entries[i] = { phys: 0, length: 0 });
@@ -516,6 +517,22 @@ export class IommuDma {
     this.pageAllocs.delete(cpuAddr);
     this.pages.freePages(cpuAddr, order);
   }
+}
+
+/**
+ * iommu_iotlb_gather_init() for the layer's own gather, which nothing fills with table pages: the
+ * freelist is only emptied when it holds something (resetting an array's length costs more than
+ * the rest of the reset together).
+ */
+function resetGather(gather: IommuIotlbGather): void {
+  if (gather.freelist.length !== 0) {
+    iommuIotlbGatherInit(gather);
+    return;
+  }
+  gather.start = Number.MAX_SAFE_INTEGER;
+  gather.end = 0;
+  gather.pgsize = 0;
+  gather.queued = false;
 }
 
 /** The IOMMU granule a device maps at, 0 when it has no initialised DMA domain. */

@@ -1,5 +1,5 @@
 import { EEXIST, EINVAL, ENOMEM, ERANGE, GFP_KERNEL, hex } from '@dmasim/core';
-import type { KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core';
 import { PteAttributeTable } from './attributes';
 import {
   PTE_ATTR_LO_MASK,
@@ -99,6 +99,7 @@ export class ArmLpaeIoPgtable {
   readonly armLpaeS2Cfg: ArmLpaeS2Cfg | null;
 
   private readonly memory: PhysicalMemory;
+  private readonly cache: CpuCache | undefined;
   private readonly pages: PageAllocator;
   private readonly log: KernelLog;
   private readonly tlb: IommuFlushOps;
@@ -141,6 +142,7 @@ export class ArmLpaeIoPgtable {
     this.fmt = fmt;
     this.cookie = cookie;
     this.memory = env.memory;
+    this.cache = env.cache;
     this.pages = env.pages;
     this.log = env.log;
     this.tlb = cfg.tlb;
@@ -210,6 +212,7 @@ export class ArmLpaeIoPgtable {
       logNoDma(env.log, cfg);
       return null;
     }
+    env.cache?.invalidate(pgd, pgdBytes);
     env.memory.fill(pgd, pgdBytes, 0);
     return new ArmLpaeIoPgtable(fmt, cfg, cookie, env, pgsizes, ias, oas, pgd, geometry);
   }
@@ -253,7 +256,7 @@ export class ArmLpaeIoPgtable {
     for (; ; lvl++) {
       const blockSize = this.blockSize[lvl]!;
       const nEntries = this.entries[lvl]!;
-      const idx = Math.floor(iova / blockSize) % nEntries;
+      const idx = tableIndex(iova, blockSize, nEntries);
       const ptep = table + idx * 8;
       if (size === blockSize) {
         const num = Math.min(pgcount, nEntries - idx);
@@ -370,7 +373,7 @@ export class ArmLpaeIoPgtable {
       }
       const blockSize = this.blockSize[lvl]!;
       const nEntries = this.entries[lvl]!;
-      const idx = Math.floor(iova / blockSize) % nEntries;
+      const idx = tableIndex(iova, blockSize, nEntries);
       let ptep = table + idx * 8;
       let lo = mem.readU32(ptep);
       let hi = lo === 0 ? mem.readU32(ptep + 4) : -1;
@@ -421,7 +424,7 @@ export class ArmLpaeIoPgtable {
     let unmapStart = -1;
     let num = 0;
     if (size === splitSz) {
-      unmapStart = Math.floor(iova / splitSz) % LPAE_PTES_PER_TABLE;
+      unmapStart = tableIndex(iova, splitSz, LPAE_PTES_PER_TABLE);
       num = Math.min(pgcount, LPAE_PTES_PER_TABLE - unmapStart);
     }
     const blkPaddr = descAddr(blkLo, blkHi);
@@ -478,11 +481,11 @@ export class ArmLpaeIoPgtable {
     }
     for (; lvl < ARM_LPAE_MAX_LEVELS; lvl++) {
       const blockSize = this.blockSize[lvl]!;
-      const ptep = table + (Math.floor(iova / blockSize) % this.entries[lvl]!) * 8;
+      const ptep = table + tableIndex(iova, blockSize, this.entries[lvl]!) * 8;
       const lo = mem.readU32(ptep);
       const hi = mem.readU32(ptep + 4);
       if (lo === 0 && hi === 0) return 0;
-      if (isLeaf(lo, lvl)) return descAddr(lo, hi) + (iova % blockSize);
+      if (isLeaf(lo, lvl)) return descAddr(lo, hi) + (iova - Math.floor(iova / blockSize) * blockSize);
       table = descAddr(lo, hi);
     }
     return 0;
@@ -549,6 +552,7 @@ export class ArmLpaeIoPgtable {
       logNoDma(this.log, { iommuDev: this.iommuDev });
       return -1;
     }
+    this.cache?.invalidate(pa, LPAE_GRANULE);
     this.memory.fill(pa, LPAE_GRANULE, 0);
     this.tables++;
     return pa;
@@ -575,6 +579,16 @@ export class ArmLpaeIoPgtable {
   private warnUnlessQuirk(fn: string): void {
     if (!this.noWarn) this.log.warn(`${SITE} ${fn}`);
   }
+}
+
+/**
+ * Index of the entry covering iova in a table of `nEntries` entries of `blockSize` bytes each:
+ * floor(iova / blockSize) mod nEntries. Both are powers of two, so the divisions are exact; written
+ * without `%`, which on numbers beyond 32 bits costs a floating-point remainder call per level.
+ */
+function tableIndex(iova: number, blockSize: number, nEntries: number): number {
+  const n = Math.floor(iova / blockSize);
+  return n - Math.floor(n / nEntries) * nEntries;
 }
 
 function logNoDma(log: KernelLog, cfg: Pick<IoPgtableCfg, 'iommuDev'>): void {

@@ -84,7 +84,8 @@ const TWO_32 = 0x1_0000_0000;
 
 /** Low word of the address field of a descriptor for `addr` (granule-aligned, below 2^48). */
 export function addrLoWord(addr: number): number {
-  return addr % TWO_32;
+  // addr - floor(addr / 2^32) * 2^32 rather than addr % 2^32: same value, no floating-point remainder
+  return addr - Math.floor(addr / TWO_32) * TWO_32;
 }
 
 /** High word of the address field (bits 47:32) of a descriptor for `addr`. */
@@ -94,7 +95,8 @@ export function addrHiWord(addr: number): number {
 
 /** The output / next-table address held in a descriptor (bits 47:12). */
 export function descAddr(lo: number, hi: number): number {
-  return (hi % 0x10000) * TWO_32 + (lo - (lo % 4096));
+  // masks on the 32-bit descriptor words only; the address is rebuilt with arithmetic
+  return (hi & PTE_HI_ADDR_MASK) * TWO_32 + ((lo & 0xfffff000) >>> 0);
 }
 
 /** Whether the descriptor at level `lvl` is a leaf (a block at L1/L2, a page at L3). */

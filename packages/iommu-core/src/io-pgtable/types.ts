@@ -1,4 +1,4 @@
-import type { KernelLog, LogDevice, PageAllocator, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, KernelLog, LogDevice, PageAllocator, PhysicalMemory } from '@dmasim/core';
 
 /** io_pgtable_fmt: the formats this package implements (ARM_64_LPAE_S1 / ARM_64_LPAE_S2). */
 export type IoPgtableFmt = 's1' | 's2';
@@ -46,6 +46,12 @@ export interface IoPgtableEnv {
   readonly memory: PhysicalMemory;
   readonly pages: PageAllocator;
   readonly log: KernelLog;
+  /**
+   * The CPU cache, when the machine models one: a new table page is zeroed by the CPU and made
+   * visible to the walker, so no line its previous owner left dirty may survive in the cache (a
+   * coherent walker would otherwise snoop those stale bytes instead of the descriptors).
+   */
+  readonly cache?: CpuCache;
 }
 
 /** Stage-1 TCR fields (io_pgtable_cfg.arm_lpae_s1_cfg.tcr). */

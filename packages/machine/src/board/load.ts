@@ -28,6 +28,11 @@ export interface LoadedBoard {
 
 export interface LoadOptions {
   readonly models?: ModelCatalogue;
+  /**
+   * Called with the layered board before validation, e.g. to load the plugin modules it lists;
+   * returns the catalogue of models to validate against.
+   */
+  readonly prepare?: (raw: Record<string, unknown>, file: string) => Promise<ModelCatalogue>;
 }
 
 /** Names of the example boards. */
@@ -60,7 +65,8 @@ export async function loadBoard(ref: string, options: LoadOptions = {}): Promise
   }
   const chain: string[] = [];
   const raw = await readLayered(file, chain);
-  return finishBoard(raw, file, chain, options);
+  const models = options.prepare ? await options.prepare(raw as Record<string, unknown>, file) : options.models;
+  return finishBoard(raw, file, chain, models === undefined ? {} : { models });
 }
 
 /** Parses and validates an in-memory board (the TS/JSON form), `file` naming it in errors. */

@@ -166,7 +166,9 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     return [];
   };
   board.workloads.forEach((w, i) => {
-    const refs: [string, string][] = w.kind === 'display-import' ? [['producer', w.producer], ['consumer', w.consumer]] : [['device', w.device]];
+    // display-import is run by the consumer (the display); the producer only has to exist
+    if (w.kind === 'display-import' && !devices.has(w.producer)) add(`workloads[${i}].producer`, 'expected the name of a device on this board', JSON.stringify(w.producer));
+    const refs: [string, string][] = w.kind === 'display-import' ? [['consumer', w.consumer]] : [['device', w.device]];
     for (const [key, devName] of refs) {
       const kinds = kindsOf(devName);
       if (kinds === undefined) add(`workloads[${i}].${key}`, 'expected the name of a device on this board', JSON.stringify(devName));

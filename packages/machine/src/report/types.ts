@@ -80,7 +80,10 @@ export interface RunReport {
   readonly outcome: Outcome;
   readonly devices: readonly DeviceReport[];
   readonly iommus: readonly IommuReport[];
+  /** Faults devices met, the first MAX_LISTED_FAULTS of them. */
   readonly faults: readonly FaultReport[];
+  /** How many faults devices met in all. */
+  readonly faultCount: number;
   readonly swiotlb: SwiotlbReport | null;
   readonly dmaDebug: readonly DmaDebugReport[];
   readonly workloads: readonly WorkloadReport[];

@@ -14,6 +14,7 @@ import {
   type KernelLog,
   type MmioBus,
   type PageAllocator,
+  type CpuCache,
   type PhysicalMemory,
 } from '@dmasim/core';
 import {
@@ -62,6 +63,8 @@ export interface ArmSmmuServices {
   readonly memory: PhysicalMemory;
   readonly pages: PageAllocator;
   readonly iommu: IommuCore;
+  /** The CPU cache, so new page-table pages drop stale lines (see IoPgtableEnv.cache). */
+  readonly cache?: CpuCache;
 }
 
 const DRIVER_NAME = 'arm-smmu';
@@ -90,7 +93,7 @@ export class ArmSmmuDriver {
     this.log = services.log;
     this.profile = options.profile ?? services.iommu.profile;
     this.disableBypass = options.disableBypass ?? this.profile !== 'linux-4.2';
-    this.env = { memory: services.memory, pages: services.pages, log: services.log };
+    this.env = { memory: services.memory, pages: services.pages, log: services.log, ...(services.cache !== undefined ? { cache: services.cache } : {}) };
     this.domainOps = {
       attachDev: (d, dev) => this.attachDev(d as ArmSmmuDomain, dev),
       detachDev: (d, dev) => this.detachDev(d as ArmSmmuDomain, dev),

@@ -22,17 +22,18 @@ export interface IotlbEntry {
   readonly level: number;
 }
 
-/** Cached leaves of one size for one context bank, keyed by input address / size. */
+/**
+ * Leaves of one size cached for one context bank. Every class owns a range of index keys:
+ * `keyBase + page`, where page = va / size is below PAGE_LIMIT, so keys of different classes never
+ * meet and stay safe integers.
+ */
 interface SizeClass {
   readonly size: number;
-  readonly map: Map<number, Slot>;
-}
-
-/** An entry as stored: where it sits, so it can be removed without searching. */
-interface Slot {
-  readonly entry: IotlbEntry;
-  readonly cls: SizeClass;
-  readonly index: number;
+  /** 1 / size when that is exact (size a power of two), so the page number is a multiplication; else 0. */
+  readonly inv: number;
+  readonly keyBase: number;
+  /** Added to the page before hashing, so equal pages of different classes land apart. */
+  readonly salt: number;
 }
 
 export interface IotlbStats {
@@ -42,21 +43,42 @@ export interface IotlbStats {
   invalidated: number;
 }
 
+/** Page numbers (va / leaf size) an entry can have: 4 KiB leaves of any input address below 2^54. */
+const PAGE_LIMIT = 2 ** 42;
+/** Size classes one IOTLB can hold (128 banks × 16 leaf sizes), so keyBase + page stays below 2^53. */
+const MAX_CLASSES = 2 ** 11;
+/** A bucket holding no entry (keys are never negative). */
+const EMPTY = -1;
+
 /**
  * The SMMU's translation cache. Entries are tagged with their context bank, ASID and VMID and kept
- * per bank and leaf size, keyed by the page (or block) number they cover, so a look-up is one map
- * probe per leaf size the bank has cached. Entries live in `capacity` slots: a fill takes a free slot
- * if there is one, otherwise the slot under a round-robin replacement pointer (the oldest fill when
+ * per bank and leaf size, keyed by the page (or block) number they cover, so a look-up is one probe
+ * per leaf size the bank has cached. Entries live in `capacity` slots: a fill takes a free slot if
+ * there is one, otherwise the slot under a round-robin replacement pointer (the oldest fill when
  * nothing was invalidated), which keeps eviction deterministic. Nothing here looks at the page
  * tables: an entry lives until it is invalidated or evicted, which is how a driver that skips TLB
  * maintenance gets a stale translation.
+ *
+ * The index is an open-addressed hash table (linear probing) over typed arrays rather than a Map:
+ * its keys are beyond 2^31, which a Map would have to box on every look-up of the translation path.
  */
 export class Iotlb {
-  private readonly slots: (Slot | null)[];
+  private readonly slots: (IotlbEntry | null)[];
+  /** Index key and home bucket of the entry in each slot. */
+  private readonly slotKey: Float64Array;
+  private readonly slotHome: Int32Array;
   private readonly free: number[] = [];
   private next = 0;
   private live = 0;
+  /** Size classes of each bank, smallest size first. */
   private readonly byCb: SizeClass[][] = [];
+  private classCount = 0;
+  /** Hash table: per bucket the key (or EMPTY), the slot holding it, and its home bucket. */
+  private readonly bucketKey: Float64Array;
+  private readonly bucketSlot: Int32Array;
+  private readonly bucketHome: Int32Array;
+  private readonly buckets: number;
+  private readonly invBuckets: number;
   readonly stats: IotlbStats = { entries: 0, fills: 0, evictions: 0, invalidated: 0 };
 
   constructor(
@@ -64,8 +86,18 @@ export class Iotlb {
     numContextBanks: number,
   ) {
     for (let i = 0; i < numContextBanks; i++) this.byCb.push([]);
-    this.slots = new Array<Slot | null>(capacity).fill(null);
+    this.slots = new Array<IotlbEntry | null>(capacity).fill(null);
+    this.slotKey = new Float64Array(capacity);
+    this.slotHome = new Int32Array(capacity);
     for (let i = capacity - 1; i >= 0; i--) this.free.push(i);
+    // a power of two at least twice the capacity keeps probe runs short
+    let buckets = 8;
+    while (buckets < 2 * capacity) buckets *= 2;
+    this.buckets = buckets;
+    this.invBuckets = 1 / buckets;
+    this.bucketKey = new Float64Array(buckets).fill(EMPTY);
+    this.bucketSlot = new Int32Array(buckets);
+    this.bucketHome = new Int32Array(buckets);
   }
 
   get size(): number {
@@ -74,11 +106,14 @@ export class Iotlb {
 
   /** The cached leaf covering `va` in bank `cb`, whatever its tags (the caller checks ASID/VMID). */
   lookup(cb: number, va: number): IotlbEntry | undefined {
-    const classes = this.byCb[cb]!;
+    const classes = this.byCb[cb];
+    if (classes === undefined) return undefined;
     for (let i = 0; i < classes.length; i++) {
       const c = classes[i]!;
-      const s = c.map.get(Math.floor(va / c.size));
-      if (s !== undefined) return s.entry;
+      const page = c.inv !== 0 ? Math.floor(va * c.inv) : Math.floor(va / c.size);
+      if (!(page >= 0 && page < PAGE_LIMIT)) continue;
+      const b = this.find(c.keyBase + page, this.home(page + c.salt));
+      if (b >= 0) return this.slots[this.bucketSlot[b]!]!;
     }
     return undefined;
   }
@@ -86,24 +121,27 @@ export class Iotlb {
   /** Caches a leaf; replaces an entry for the same page and evicts one when every slot is used. */
   insert(cb: number, asid: number, vmid: number, va: number, size: number, pa: number, perm: number, level: number): IotlbEntry {
     const cls = this.classFor(cb, size);
-    const key = Math.floor(va / size);
-    const old = cls.map.get(key);
-    if (old !== undefined) this.remove(old);
+    const page = Math.floor(va / size);
+    if (!(page >= 0 && page < PAGE_LIMIT)) throw new RangeError(`IOTLB: input address ${va} out of range`);
+    const key = cls.keyBase + page;
+    const home = this.home(page + cls.salt);
+    const old = this.find(key, home);
+    if (old >= 0) this.remove(this.bucketSlot[old]!);
     let index = this.free.pop();
     if (index === undefined) {
       index = this.next;
       this.next = (this.next + 1) % this.capacity;
-      const victim = this.slots[index];
-      if (victim) {
-        this.remove(victim);
+      if (this.slots[index] !== null) {
+        this.remove(index);
         this.free.pop(); // the victim's slot, just freed, is the one reused
         this.stats.evictions++;
       }
     }
-    const entry: IotlbEntry = { key, cb, asid, vmid, va: key * size, size, pa, perm, level };
-    const slot: Slot = { entry, cls, index };
-    this.slots[index] = slot;
-    cls.map.set(key, slot);
+    const entry: IotlbEntry = { key: page, cb, asid, vmid, va: page * size, size, pa, perm, level };
+    this.slots[index] = entry;
+    this.slotKey[index] = key;
+    this.slotHome[index] = home;
+    this.place(key, home, index);
     this.live++;
     this.stats.fills++;
     this.stats.entries = this.live;
@@ -115,10 +153,13 @@ export class Iotlb {
     const classes = this.byCb[cb];
     if (classes === undefined) return;
     for (const c of classes) {
-      const s = c.map.get(Math.floor(va / c.size));
-      if (s === undefined) continue;
-      const e = s.entry;
-      if (asid === undefined || e.asid === asid || e.asid === ASID_GLOBAL) this.remove(s, true);
+      const page = Math.floor(va / c.size);
+      if (!(page >= 0 && page < PAGE_LIMIT)) continue;
+      const b = this.find(c.keyBase + page, this.home(page + c.salt));
+      if (b < 0) continue;
+      const slot = this.bucketSlot[b]!;
+      const e = this.slots[slot]!;
+      if (asid === undefined || e.asid === asid || e.asid === ASID_GLOBAL) this.remove(slot, true);
     }
   }
 
@@ -145,28 +186,85 @@ export class Iotlb {
   /** Entries currently cached, in slot order (for tests and reports). */
   entries(): IotlbEntry[] {
     const out: IotlbEntry[] = [];
-    for (const s of this.slots) if (s) out.push(s.entry);
+    for (const e of this.slots) if (e) out.push(e);
     return out;
   }
 
   private removeWhere(pred: (e: IotlbEntry) => boolean): void {
-    for (const s of this.slots) if (s && pred(s.entry)) this.remove(s, true);
+    for (let i = 0; i < this.slots.length; i++) {
+      const e = this.slots[i];
+      if (e && pred(e)) this.remove(i, true);
+    }
   }
 
-  private remove(s: Slot, invalidation = false): void {
-    s.cls.map.delete(s.entry.key);
-    this.slots[s.index] = null;
-    this.free.push(s.index);
+  private remove(slot: number, invalidation = false): void {
+    this.unplace(this.find(this.slotKey[slot]!, this.slotHome[slot]!));
+    this.slots[slot] = null;
+    this.free.push(slot);
     this.live--;
     if (invalidation) this.stats.invalidated++;
     this.stats.entries = this.live;
   }
 
-  /** The bank's map for leaves of `size`, created on first use; smallest sizes are probed first. */
+  // ---- hash index -------------------------------------------------------------------------------
+
+  /** Home bucket of a salted page number: x mod buckets, written without `%` on numbers above 2^31. */
+  private home(x: number): number {
+    return x - Math.floor(x * this.invBuckets) * this.buckets;
+  }
+
+  /** Bucket holding `key`, or -1. */
+  private find(key: number, home: number): number {
+    const keys = this.bucketKey;
+    const n = this.buckets;
+    for (let b = home; ; ) {
+      const k = keys[b]!;
+      if (k === key) return b;
+      if (k === EMPTY) return -1;
+      b = b + 1 === n ? 0 : b + 1;
+    }
+  }
+
+  /** Stores `key` → slot in the first free bucket from `home` on (there always is one: load ≤ 1/2). */
+  private place(key: number, home: number, slot: number): void {
+    const keys = this.bucketKey;
+    let b = home;
+    while (keys[b] !== EMPTY) b = b + 1 === this.buckets ? 0 : b + 1;
+    keys[b] = key;
+    this.bucketSlot[b] = slot;
+    this.bucketHome[b] = home;
+  }
+
+  /** Empties bucket `hole`, moving later entries of its probe run back so every key stays findable. */
+  private unplace(hole: number): void {
+    const keys = this.bucketKey;
+    const n = this.buckets;
+    let i = hole;
+    let j = hole;
+    for (;;) {
+      j = j + 1 === n ? 0 : j + 1;
+      if (keys[j] === EMPTY) break;
+      const h = this.bucketHome[j]!;
+      // the entry at j may move to i only if its home is not in the cyclic range (i, j]
+      const homeInRange = i <= j ? h > i && h <= j : h > i || h <= j;
+      if (homeInRange) continue;
+      keys[i] = keys[j]!;
+      this.bucketSlot[i] = this.bucketSlot[j]!;
+      this.bucketHome[i] = h;
+      i = j;
+    }
+    keys[i] = EMPTY;
+  }
+
+  /** The bank's class for leaves of `size`, created on first use; smallest sizes are probed first. */
   private classFor(cb: number, size: number): SizeClass {
     const classes = this.byCb[cb]!;
     for (let i = 0; i < classes.length; i++) if (classes[i]!.size === size) return classes[i]!;
-    const c: SizeClass = { size, map: new Map() };
+    if (this.classCount === MAX_CLASSES) throw new RangeError('IOTLB: too many leaf sizes');
+    const id = this.classCount++;
+    // the salt spreads classes over the table; any value keeps look-ups correct
+    const pow2 = size > 0 && 2 ** Math.round(Math.log2(size)) === size;
+    const c: SizeClass = { size, inv: pow2 ? 1 / size : 0, keyBase: id * PAGE_LIMIT, salt: id * 1021 };
     classes.push(c);
     classes.sort((a, b) => a.size - b.size);
     return c;

@@ -90,8 +90,9 @@ export class LpaeWalker {
       r.level = level;
       const blockSize = levelSize[level]!;
       // The start level may be a run of concatenated tables (stage 2), so its index is not masked.
+      // (mod written as a subtraction: `%` on numbers beyond 2^31 is a slow floating-point remainder)
       let index = Math.floor(ia / blockSize);
-      if (level !== cfg.startLevel) index %= entriesPerTable;
+      if (level !== cfg.startLevel) index -= Math.floor(index / entriesPerTable) * entriesPerTable;
       const addr = table + index * 8;
       let lo: number;
       let hi: number;
@@ -122,7 +123,7 @@ export class LpaeWalker {
       if (!isPage && !blockAllowed) return this.fail('translation');
       if ((lo & 0x400) === 0) return this.fail('access-flag');
       // Output address: bits [47:log2(blockSize)]; blockSize is below 2^32 for every leaf of these granules.
-      const pa = (lo - (lo % blockSize)) + (hi & 0xffff) * TWO_32;
+      const pa = Math.floor(lo / blockSize) * blockSize + (hi & 0xffff) * TWO_32;
       if (pa >= cfg.outputLimit) return this.fail('address-size');
       const ap = (lo >>> 6) & 3;
       let perm: number;

@@ -1,0 +1,7 @@
+export * from './board';
+export * from './machine/machine';
+export * from './machine/plugins';
+export * from './machine/run';
+export * from './report/types';
+export * from './report/build';
+export * from './report/human';

@@ -1,0 +1,132 @@
+import { PciDev, PciHostBridge, type Device } from '@dmasim/bus';
+import { errnoName, formatTimestamp, hex } from '@dmasim/core';
+import { dmaDirectPhysLimit, getDmaOps } from '@dmasim/dma-mapping';
+import type { Machine } from '../machine/machine';
+import type { DeviceReport, FaultReport, IommuReport, Outcome, RunReport } from './types';
+
+/** At most this many faults are listed; `faults` says how many there were in the log. */
+export const MAX_LISTED_FAULTS = 256;
+
+export interface BuildOptions {
+  /** Device and IOMMU sections taken earlier (before shutdown unbound the drivers). */
+  readonly devices?: readonly DeviceReport[];
+  readonly iommus?: readonly IommuReport[];
+  readonly devicesOnly?: boolean;
+}
+
+function opsName(dev: Device): DeviceReport['dmaOps'] {
+  const name = getDmaOps(dev).name;
+  if (name === 'iommu-dma' || name === 'arm-iommu' || name === 'direct') return name;
+  return 'none';
+}
+
+function stateOf(dev: Device): DeviceReport['state'] {
+  switch (dev.state) {
+    case 'bound':
+    case 'deferred':
+    case 'failed':
+      return dev.state;
+    case 'probing':
+      return 'failed';
+    default:
+      return 'no-driver';
+  }
+}
+
+function deviceReport(m: Machine, dev: Device, boardName: string, busName: string): DeviceReport {
+  const entry = m.deviceEntry(dev);
+  const domain = m.smmuDriver.domains.find((d) => d.devices.has(dev)) ?? null;
+  const group = m.iommu.devIommuGroup(dev);
+  const iommu = entry?.iommu ?? null;
+  const reason = dev.state === 'deferred' || dev.state === 'failed' ? (dev.deferredProbeReason ?? (dev.probeError !== 0 ? `probe failed with ${errnoName(dev.probeError)}` : undefined)) : undefined;
+  return {
+    name: boardName,
+    bus: busName,
+    driver: dev.driverName ?? null,
+    state: stateOf(dev),
+    dmaOps: opsName(dev),
+    dmaLimit: hex(dmaDirectPhysLimit(dev)),
+    coherent: dev.dma.coherent,
+    iommu:
+      iommu === null
+        ? null
+        : {
+            name: iommu.name,
+            streamIds: iommu.streamIds,
+            group: group?.id ?? null,
+            domain: domain?.id ?? null,
+            domainType: domain?.type ?? null,
+            contextBank: domain?.contextBank ?? null,
+          },
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
+function devicesSection(m: Machine): DeviceReport[] {
+  const out: DeviceReport[] = [];
+  const known = new Set<Device>();
+  for (const e of m.hw.devices.values()) {
+    if (e.dev === null) {
+      out.push({ name: e.spec.name, bus: e.spec.bus, driver: null, state: 'no-driver', dmaOps: 'none', dmaLimit: hex(0), coherent: e.spec.coherent ?? false, iommu: null, reason: 'never enumerated' });
+      continue;
+    }
+    known.add(e.dev);
+    out.push(deviceReport(m, e.dev, e.spec.name, e.spec.bus));
+  }
+  // devices the drivers created themselves (the vc4 DRM device `gpu`), not SMMUs or PCI plumbing
+  const smmuNames = new Set(m.board.iommus.map((i) => i.name));
+  for (const dev of m.bus.core.devices.values()) {
+    if (known.has(dev) || smmuNames.has(dev.name) || dev instanceof PciHostBridge || (dev instanceof PciDev && dev.isBridge)) continue;
+    out.push(deviceReport(m, dev, dev.name, dev.busName ?? '-'));
+  }
+  return out;
+}
+
+function iommusSection(m: Machine): IommuReport[] {
+  return m.board.iommus.map((spec) => {
+    const inst = m.smmuDriver.instanceByFwnode(spec.name);
+    const domains = m.smmuDriver.domains
+      .filter((d) => inst !== undefined && d.smmu === inst && d.devices.size > 0)
+      .map((d) => ({ id: d.id, type: d.type, contextBank: d.contextBank, devices: [...d.devices].map((dev) => m.deviceEntry(dev)?.spec.name ?? dev.name) }))
+      .sort((a, b) => a.id - b.id);
+    return { name: spec.name, contextBanks: spec.contextBanks, contextBanksUsed: inst?.contextBanksUsed ?? 0, domains };
+  });
+}
+
+export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
+  const devices = opts.devices ?? devicesSection(m);
+  const iommus = opts.iommus ?? iommusSection(m);
+  const log = m.core.log;
+  const faults: FaultReport[] = m.hw.faults.slice(0, MAX_LISTED_FAULTS);
+  const s = m.swiotlb?.stats();
+  const dmaDebug = opts.devicesOnly ? [] : (m.dma.debug?.findings ?? []).map((f) => ({ device: f.device, message: f.message }));
+  const oops = log.oopsed;
+  let outcome: Outcome = 'ok';
+  if (oops !== null) outcome = 'oops';
+  else if (
+    m.workloadResults.some((w) => !w.ok) ||
+    devices.some((d) => d.state !== 'bound') ||
+    m.hw.faults.length > 0 ||
+    dmaDebug.length > 0
+  ) {
+    outcome = 'degraded';
+  }
+  return {
+    board: m.board.name,
+    seed: m.seed,
+    profile: m.board.kernel.profile,
+    arch: m.board.kernel.arch,
+    outcome,
+    devices,
+    iommus,
+    faults,
+    faultCount: m.hw.faults.length,
+    swiotlb: s === undefined ? null : { totalSlots: s.totalSlots, usedSlots: s.usedSlots, maxUsedSlots: s.maxUsedSlots, dynamicBuffers: s.dynamicBuffers, fullErrors: s.fullErrors },
+    dmaDebug,
+    workloads: m.workloadResults,
+    warnings: log.warnCount,
+    oops: oops === null ? null : { reason: oops.reason, time: formatTimestamp(oops.timeNs) },
+    // dmesg holds what printk stored: dev_dbg and pr_debug lines stay off, as without dynamic debug
+    log: opts.devicesOnly ? [] : log.format('info'),
+  };
+}
