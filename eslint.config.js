@@ -21,5 +21,5 @@ export default tseslint.config(
     files: ['**/bench/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
-  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['eslint.config.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

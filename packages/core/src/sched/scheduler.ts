@@ -14,7 +14,15 @@ export interface SchedulerOptions {
   readonly policy?: OrderPolicy;
   /** Decisions recorded by an earlier run: replay them exactly instead of applying the policy. */
   readonly replay?: readonly Decision[];
+  /**
+   * Picks the next item among those still waiting at a decision point (exploration drives runs
+   * through this); undefined means: what the policy would pick. Ignored when replaying.
+   */
+  readonly chooser?: Chooser;
 }
+
+/** Chooses the next item (by key) among `remaining` at a decision point. */
+export type Chooser = (point: string, remaining: readonly string[]) => string | undefined;
 
 export interface SchedulerEvents {
   decision: (d: Decision, index: number) => void;
@@ -38,6 +46,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly queue = new EventQueue();
   private readonly recorded: Decision[] = [];
   private readonly replay: readonly Decision[] | undefined;
+  private readonly chooser: Chooser | undefined;
   private readonly initcalls = new Map<InitcallLevel, Initcall[]>();
   private seq = 0;
   private clock = 0;
@@ -51,6 +60,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.policy = options.policy ?? { kind: 'natural' };
     this.shuffler = new Prng(this.policy.kind === 'shuffle' ? this.policy.seed : seed);
     this.replay = options.replay;
+    this.chooser = options.replay === undefined ? options.chooser : undefined;
   }
 
   /** Simulated time in nanoseconds. */
@@ -83,6 +93,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         throw new ReplayDivergenceError(idx, expected, { point, candidates: keys });
       }
       chosen = [...expected.chosen];
+    } else if (this.chooser !== undefined) {
+      chosen = [];
+      const remaining = [...keys];
+      while (remaining.length > 0) chosen.push(this.pick(point, remaining));
     } else {
       chosen = this.applyPolicy(keys);
     }
@@ -102,6 +116,39 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.recorded.push(d);
     this.emit('decision', d, this.recorded.length - 1);
     return out;
+  }
+
+  /**
+   * Runs fn for each item in the order chosen at a decision point. With a chooser, each next item is
+   * chosen after the previous one ran, so the choice can depend on what it did (exploration prunes
+   * on that). The decision is recorded before the first item runs, so traces replay in order.
+   */
+  forEachOrdered<T>(point: string, items: readonly T[], keyOf: (item: T) => string, fn: (item: T) => void): void {
+    if (this.chooser === undefined || items.length < 2) {
+      for (const it of this.order(point, items, keyOf)) fn(it);
+      return;
+    }
+    const keys = items.map(keyOf);
+    const chosen: string[] = [];
+    const d: Decision = { point, candidates: keys, chosen };
+    this.recorded.push(d);
+    const waiting = items.map((item, i) => ({ item, key: keys[i]! }));
+    while (waiting.length > 0) {
+      const key = this.pick(point, waiting.map((w) => w.key));
+      const at = waiting.findIndex((w) => w.key === key);
+      const [next] = waiting.splice(at, 1);
+      chosen.push(key);
+      if (chosen.length === keys.length) this.emit('decision', d, this.recorded.indexOf(d));
+      fn(next!.item);
+    }
+  }
+
+  /** One pick by the chooser (removed from `remaining`), falling back to the policy's first choice. */
+  private pick(point: string, remaining: string[]): string {
+    const wanted = this.chooser?.(point, remaining);
+    const key = wanted !== undefined && remaining.includes(wanted) ? wanted : this.applyPolicy(remaining)[0]!;
+    remaining.splice(remaining.indexOf(key), 1);
+    return key;
   }
 
   private applyPolicy(keys: readonly string[]): string[] {
@@ -193,11 +240,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         const batch = this.initcalls.get(level);
         if (!batch || batch.length === 0) break;
         this.initcalls.set(level, []);
-        for (const call of this.order(`initcall:${level}`, batch, (c) => c.name)) {
+        this.forEachOrdered(`initcall:${level}`, batch, (c) => c.name, (call) => {
           call.fn();
           this.advance(costNs);
           this.runUntil(this.clock);
-        }
+        });
       }
     }
     this.currentLevel = null;

@@ -1,10 +1,19 @@
-import { Command, CommanderError } from 'commander';
-import { BoardError, exampleBoards, loadBoard } from '../board';
-import { runCoreDemo } from './demo';
+import { existsSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ReplayDivergenceError } from '@dmasim/core';
+import { BoardError, exampleBoards, loadBoard, parseBoard } from '../board';
+import { loadBoardWithPlugins, runLoaded } from '../machine/run';
+import { PluginRegistry } from '../machine/plugins';
+import { renderHuman } from '../report/human';
+import type { RunReport } from '../report/types';
+import { boardChanges, makeTrace, readTrace, TraceError, writeTrace } from '../trace/trace';
+import { runExploreCommand } from './explore-command';
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal (progress bars). */
+  readonly isTTY?: boolean;
 }
 
 export interface Cli {
@@ -14,6 +23,20 @@ export interface Cli {
 
 /** Host-level problem with the arguments (exit status 1). */
 export class UsageError extends Error {}
+
+function intOption(name: string): (v: string) => number {
+  return (v) => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return Number(v);
+  };
+}
+
+/** The report as the user asked for it: JSON, or the human tables and the log's warnings. */
+export function renderReport(report: RunReport, json: boolean, fullLog: boolean): string {
+  if (json) return `${JSON.stringify(report, null, 2)}\n`;
+  const warningLines = report.log.filter((l) => /WARNING|cut here|end trace|\b(error|fail|failed|fault|full|Oops|panic|Unhandled|Blocked|Unexpected)\b/i.test(l));
+  return renderHuman(report, { fullLog, warningLines });
+}
 
 /**
  * The `dmasim` command line. Exit status: 0 when the run completed (even if the simulated kernel
@@ -29,11 +52,64 @@ export function buildProgram(io: CliIo): Cli {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
   program
+    .command('run')
+    .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .option('--seed <n>', 'seed of the run (default: the board kernel.probe.seed)', intOption('--seed'))
+    .option('--json', 'print the JSON report')
+    .option('--log', 'print the whole kernel log (human output)')
+    .option('--trace <file>', 'record every scheduler decision and the board to FILE, for `dmasim replay`')
+    .description('boot a board, run its workloads, shut it down and report what happened')
+    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string }) => {
+      const { loaded, registry } = await loadBoardWithPlugins(ref);
+      const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {});
+      if (opts.trace !== undefined) writeTrace(opts.trace, makeTrace(loaded, machine.seed, machine.core.sched.policy, machine.core.sched.decisions));
+      io.out(renderReport(report, opts.json === true, opts.log === true));
+    });
+
+  program
+    .command('replay')
+    .argument('<trace>', 'a trace written by `dmasim run --trace`')
+    .option('--json', 'print the JSON report')
+    .option('--log', 'print the whole kernel log (human output)')
+    .description('re-run a recorded run decision by decision; refuses a trace whose board changed')
+    .action(async (path: string, opts: { json?: boolean; log?: boolean }) => {
+      const trace = readTrace(path);
+      let run;
+      if (existsSync(trace.board.file)) {
+        const { loaded, registry } = await loadBoardWithPlugins(trace.board.file);
+        if (loaded.hash !== trace.board.hash) {
+          const changes = boardChanges(trace.board.source, loaded.source);
+          throw new TraceError(`${path}: the board ${trace.board.file} changed since the trace was recorded:\n  ${changes.join('\n  ')}`);
+        }
+        run = runLoaded(loaded, registry, { seed: trace.seed, policy: trace.policy, replay: trace.decisions });
+      } else {
+        const loaded = parseBoard(JSON.parse(trace.board.source) as unknown, trace.board.file);
+        run = runLoaded(loaded, new PluginRegistry(), { seed: trace.seed, policy: trace.policy, replay: trace.decisions });
+      }
+      io.out(renderReport(run.report, opts.json === true, opts.log === true));
+    });
+
+  program
+    .command('explore')
+    .argument('<board>', 'a board file or example board name')
+    .option('--orders <n|all>', 'how many orders to run: a number (seeded sample) or all (exhaustive, with pruning)', 'all')
+    .option('--workers <n>', 'worker threads (default: CPUs - 1, at least 1)', intOption('--workers'))
+    .option('--seed <n>', 'seed of the sample', intOption('--seed'))
+    .option('--json', 'print the JSON summary')
+    .option('--traces <dir>', 'write one reproducing trace per outcome (replay with `dmasim replay`)')
+    .description('run a board over the probe orders it could take and group the outcomes')
+    .action(async (ref: string, opts: { orders: string; workers?: number; seed?: number; json?: boolean; traces?: string }) => {
+      if (opts.orders !== 'all' && !/^\d+$/.test(opts.orders)) throw new UsageError(`--orders must be a number or "all" (found ${JSON.stringify(opts.orders)})`);
+      await runExploreCommand(io, ref, { orders: opts.orders === 'all' ? 'all' : Number(opts.orders), ...(opts.workers !== undefined ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), json: opts.json === true, ...(opts.traces !== undefined ? { traces: opts.traces } : {}) });
+    });
+
+  program
     .command('validate')
     .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
     .description('check a board file and report every problem in it')
     .action(async (ref: string) => {
-      const { board, file, chain } = await loadBoard(ref);
+      const { loaded } = await loadBoardWithPlugins(ref);
+      const { board, file, chain } = loaded;
       line(`${file}: valid board "${board.name}"${chain.length > 1 ? ` (extends ${chain.slice(0, -1).join(' <- ')})` : ''}`);
       line(`  ${board.memory.length} RAM region(s), ${board.buses.length} bus(es), ${board.iommus.length} IOMMU(s), ${board.devices.length} device(s), ${board.workloads.length} workload(s)`);
     });
@@ -50,9 +126,15 @@ export function buildProgram(io: CliIo): Cli {
 
   program
     .command('demo')
-    .description('the core demonstration: sparse memory, zones, and a missing cache clean seen by a device')
-    .action(() => {
-      runCoreDemo((l) => line(l));
+    .description('boot every example board and print what happened (the README main job)')
+    .action(async () => {
+      for (const name of exampleBoards()) {
+        const { loaded, registry } = await loadBoardWithPlugins(name);
+        const { report } = runLoaded(loaded, registry);
+        line(`==== ${name}: ${loaded.board.description ?? ''}`);
+        io.out(renderReport(report, false, false));
+        line();
+      }
     });
 
   return {
@@ -62,7 +144,11 @@ export function buildProgram(io: CliIo): Cli {
         return 0;
       } catch (e) {
         if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-        if (e instanceof BoardError || e instanceof UsageError) {
+        if (e instanceof BoardError || e instanceof UsageError || e instanceof TraceError) {
+          io.err(`dmasim: ${e.message}\n`);
+          return 1;
+        }
+        if (e instanceof ReplayDivergenceError) {
           io.err(`dmasim: ${e.message}\n`);
           return 1;
         }

@@ -6,7 +6,7 @@ import type { Board, BoardDevice, BoardIommu } from '../board/schema';
 import { BoardError } from '../board/errors';
 import type { FaultReport } from '../report/types';
 import { SmmuHop } from './iommu-hop';
-import { dmaRangesFor, IrqNumbers, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, pciIdOf } from './layout';
+import { deviceCoherent, dmaRangesFor, IrqNumbers, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, pciIdOf } from './layout';
 import type { PluginRegistry } from './plugins';
 
 const SMMU_MODELS: Record<string, SmmuModel> = {
@@ -106,8 +106,7 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
     if (smmu !== undefined) {
       hops.push(new SmmuHop(smmu.hw, smmu.spec.name, spec.name, () => entry.iommu?.streamIds[0] ?? null, faults));
     }
-    const coherent = spec.coherent ?? false;
-    const dmaPort = new TranslatingDmaPort(core.cache, coherent, hops);
+    const dmaPort = new TranslatingDmaPort(core.cache, deviceCoherent(spec), hops);
     const options: Record<string, unknown> = { ...(spec.properties ?? {}) };
     entry.hw = model.createHardware({ core, name: spec.name, dmaPort, mmioBase, irq }, {
       name: spec.name,

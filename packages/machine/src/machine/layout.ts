@@ -1,6 +1,6 @@
 import { dmaBitMask, ilog2 } from '@dmasim/core';
 import type { BusDmaRegion, DmaRangeEntry } from '@dmasim/bus';
-import type { Board, BoardBus } from '../board/schema';
+import type { Board, BoardBus, BoardDevice } from '../board/schema';
 
 /** Where PCI BARs are placed: Juno's 64-bit prefetchable window, above any modelled RAM. */
 export const PCI_MMIO_WINDOW_BASE = 0x40_0000_0000;
@@ -55,6 +55,16 @@ export function dmaParamsFromRanges(ranges: readonly DmaRangeEntry[] | null, mas
   // DMA_BIT_MASK(ilog2(end) + 1): the smallest mask covering the highest bus address
   const bits = Math.min(maskBits, ilog2(end) + 1);
   return { rangeMap, busDmaLimit: end, maskBits: dmaBitMask(bits) === end || bits < maskBits ? bits : maskBits };
+}
+
+/**
+ * Whether a device's DMA snoops the CPU caches. Platform devices are coherent only when the board says
+ * so (`dma-coherent`); PCI functions behind these host bridges (which are `dma-coherent`) snoop unless
+ * the board says not. The hardware's port and the kernel's view must both come from here, or the
+ * kernel skips cache maintenance for a device that does not snoop.
+ */
+export function deviceCoherent(spec: Pick<BoardDevice, 'coherent' | 'pci'>): boolean {
+  return spec.coherent ?? spec.pci !== undefined;
 }
 
 /** `01:00.0` → { bus: 1, slot: 0, fn: 0 }. */

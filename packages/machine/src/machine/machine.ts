@@ -5,6 +5,7 @@ import {
   KernelOops,
   register as registerCore,
   type CoreServices,
+  type Chooser,
   type Decision,
   type OrderPolicy,
 } from '@dmasim/core';
@@ -20,7 +21,7 @@ import { buildReport } from '../report/build';
 import type { RunReport, WorkloadReport } from '../report/types';
 import { buildHardware, iommusProperty, type BuiltHardware, type MachineDevice } from './hardware';
 import { installArmLayer, installBaseDmaConfigure, installDmaDebugBusHooks, opsLayerOf, type OpsLayer } from './kernel';
-import { boardIrqs, dmaParamsFromRanges, dmaRangesFor, IrqNumbers, parseBdf } from './layout';
+import { boardIrqs, deviceCoherent, dmaParamsFromRanges, dmaRangesFor, IrqNumbers, parseBdf } from './layout';
 import { MachinePciTopology } from './pci-topology';
 import { PluginRegistry } from './plugins';
 
@@ -33,6 +34,8 @@ export interface MachineOptions {
   readonly replay?: readonly Decision[];
   /** Device and IOMMU models (default: the built-in ones). */
   readonly registry?: PluginRegistry;
+  /** Drives every ordering choice (exploration); see Scheduler's chooser. */
+  readonly chooser?: Chooser;
 }
 
 /** The policy a board's `kernel.probe` asks for. */
@@ -80,7 +83,12 @@ export class Machine {
     this.core = registerCore(c, {
       memory: board.memory,
       pages: { ...(board.kernel.dmaZone !== undefined ? { dmaZoneEnd: board.kernel.dmaZone } : {}), reserved: reserved.filter((r) => board.memory.some((m) => r.base >= m.base && r.base < m.base + m.size)) },
-      scheduler: { seed: this.seed, policy: options.policy ?? policyOf(board, this.seed), ...(options.replay !== undefined ? { replay: options.replay } : {}) },
+      scheduler: {
+        seed: this.seed,
+        policy: options.policy ?? policyOf(board, this.seed),
+        ...(options.replay !== undefined ? { replay: options.replay } : {}),
+        ...(options.chooser !== undefined ? { chooser: options.chooser } : {}),
+      },
     });
     this.bus = registerBus(c);
     const profile = board.kernel.profile;
@@ -141,7 +149,7 @@ export class Machine {
       platformDevs.push(dev);
     }
     sched.queueInitcall('arch', 'of_platform_populate', () => {
-      for (const dev of sched.order('device-add', platformDevs, (d) => d.name)) drivers.createAndAddDevice(dev);
+      sched.forEachOrdered('device-add', platformDevs, (d) => d.name, (dev) => drivers.createAndAddDevice(dev));
     });
 
     // PCI host bridges enumerate at subsys level; their functions are added in topology order
@@ -163,7 +171,7 @@ export class Machine {
       compatible: [e.spec.compatible ?? ''],
       reg: [e.mmioBase, e.hw.mmioSize],
       interrupts: [e.irq],
-      'dma-coherent': e.spec.coherent ?? false,
+      'dma-coherent': deviceCoherent(e.spec),
     });
     const iommus = iommusProperty(e, legacy);
     if (iommus !== undefined) fw.set('iommus', iommus);
@@ -181,7 +189,7 @@ export class Machine {
     dev.dma.coherentMaskBits = p.maskBits;
     dev.dma.rangeMap = p.rangeMap;
     dev.dma.busDmaLimit = p.busDmaLimit;
-    dev.dma.coherent = e.spec.coherent ?? false;
+    dev.dma.coherent = deviceCoherent(e.spec);
   }
 
   private enumeratePci(host: PciHostBridge): void {
@@ -200,8 +208,6 @@ export class Machine {
       e.dev = dev;
       dev.setSlot(DEVICE_RESOURCES_SLOT, { mmioBase: e.mmioBase, irq: e.irq });
       this.applyDmaParams(dev, e);
-      // PCI masters on these hosts snoop (the host bridges are dma-coherent) unless the board says not
-      dev.dma.coherent = e.spec.coherent ?? true;
       if (map !== undefined) {
         const rid = map.mask === undefined ? dev.requesterId : dev.requesterId & map.mask; // 16-bit requester id
         if (rid >= map.ridBase && rid < map.ridBase + map.length) e.iommu = { name: map.iommu, streamIds: [map.streamBase + (rid - map.ridBase)] };

@@ -1,6 +1,7 @@
 import { PciDev, PciHostBridge, type Device } from '@dmasim/bus';
 import { errnoName, formatTimestamp, hex } from '@dmasim/core';
 import { dmaDirectPhysLimit, getDmaOps } from '@dmasim/dma-mapping';
+import { deviceCoherent } from '../machine/layout';
 import type { Machine } from '../machine/machine';
 import type { DeviceReport, FaultReport, IommuReport, Outcome, RunReport } from './types';
 
@@ -67,7 +68,7 @@ function devicesSection(m: Machine): DeviceReport[] {
   const known = new Set<Device>();
   for (const e of m.hw.devices.values()) {
     if (e.dev === null) {
-      out.push({ name: e.spec.name, bus: e.spec.bus, driver: null, state: 'no-driver', dmaOps: 'none', dmaLimit: hex(0), coherent: e.spec.coherent ?? false, iommu: null, reason: 'never enumerated' });
+      out.push({ name: e.spec.name, bus: e.spec.bus, driver: null, state: 'no-driver', dmaOps: 'none', dmaLimit: hex(0), coherent: deviceCoherent(e.spec), iommu: null, reason: 'never enumerated' });
       continue;
     }
     known.add(e.dev);

@@ -1,0 +1,5 @@
+// Worker threads start without the TypeScript loader the CLI runs under: load the worker through tsx.
+import { tsImport } from 'tsx/esm/api';
+
+const mod = await tsImport('./worker.ts', import.meta.url);
+export default mod.default;
