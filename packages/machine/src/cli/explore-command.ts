@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { explore, inlineRunner, type ExploreResult } from '../explore/explore';
+import { explore, inlineRunner, orderTester, type ExploreResult } from '../explore/explore';
 import { defaultWorkers, workerPool } from '../explore/pool';
 import { loadBoardWithPlugins } from '../machine/run';
 import { makeTrace, writeTrace } from '../trace/trace';
@@ -59,6 +59,7 @@ export async function runExploreCommand(io: CliIo, ref: string, opts: ExploreCom
   try {
     const result = await explore(loaded, runner, {
       orders: opts.orders,
+      test: orderTester(loaded, registry),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(progress ? { onProgress: (done: number, queued: number) => io.err(`\r  explored ${done} runs, ${queued} queued   `) } : {}),
     });

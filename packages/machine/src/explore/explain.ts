@@ -33,21 +33,57 @@ function holds(e: Evidence, c: Precedence): boolean {
   return a >= 0 && b >= 0 && a < b;
 }
 
+/** Runs the board with these orders per decision and returns the outcome signature. */
+export type OrderTest = (orders: ReadonlyMap<string, readonly string[]>) => string;
+
+/** Most tests one explanation may run. */
+export const MAX_EXPLAIN_TESTS = 300;
+
+/**
+ * An order for each of the example's decisions that keeps the constraints and otherwise reverses the
+ * example as far as it can: the harshest test that the constraints alone decide the outcome.
+ */
+export function counterOrders(example: ReadonlyMap<string, readonly string[]>, cs: readonly Precedence[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [decision, order] of example) {
+    const mine = cs.filter((c) => c.decision === decision);
+    const pending = new Set(order);
+    const result: string[] = [];
+    while (pending.size > 0) {
+      // the ready item (no unmet "before" constraint) that comes latest in the example
+      const ready = [...pending].filter((item) => !mine.some((c) => c.after === item && pending.has(c.before)));
+      const pick = ready.sort((a, b) => order.indexOf(b) - order.indexOf(a))[0] ?? [...pending][0]!;
+      result.push(pick);
+      pending.delete(pick);
+    }
+    out.set(decision, result);
+  }
+  return out;
+}
+
 /**
  * The smallest set of "A before B" constraints, taken from the example's order and shrunk one by one,
- * such that every run seen that satisfies them all ended with this outcome. Constraints between items
- * far apart in the example are dropped first, so what remains is what really decides.
+ * such that every run seen that satisfies them ended with this outcome and so does a run that keeps
+ * them while reversing everything else (when `test` is given). Constraints between neighbours in the
+ * example are tried first: they are usually implied by longer ones, and what remains reads as the
+ * direct cause ("sata before smmu0", not a chain through the items in between).
  */
-export function explain(example: Evidence, evidence: readonly Evidence[]): Precedence[] {
+export function explain(example: Evidence, evidence: readonly Evidence[], test?: OrderTest): Precedence[] {
   const all: (Precedence & { distance: number })[] = [];
   for (const [decision, order] of example.orders) {
     for (let i = 0; i < order.length; i++) {
       for (let j = i + 1; j < order.length; j++) all.push({ decision, before: order[i]!, after: order[j]!, distance: j - i });
     }
   }
-  const sufficient = (cs: readonly Precedence[]): boolean => evidence.every((e) => e.signature === example.signature || !cs.every((c) => holds(e, c)));
-  let kept = [...all].sort((a, b) => b.distance - a.distance || a.decision.localeCompare(b.decision) || a.before.localeCompare(b.before) || a.after.localeCompare(b.after));
-  if (!sufficient(kept)) return kept.map(({ decision, before, after }) => ({ decision, before, after }));
+  let tests = 0;
+  const sufficient = (cs: readonly Precedence[]): boolean => {
+    if (!evidence.every((e) => e.signature === example.signature || !cs.every((c) => holds(e, c)))) return false;
+    if (test === undefined || tests >= MAX_EXPLAIN_TESTS) return true;
+    tests++;
+    return test(counterOrders(example.orders, cs)) === example.signature;
+  };
+  let kept = [...all].sort((a, b) => a.distance - b.distance || a.decision.localeCompare(b.decision) || a.before.localeCompare(b.before) || a.after.localeCompare(b.after));
+  if (!evidence.every((e) => e.signature === example.signature || !kept.every((c) => holds(e, c)))) return kept.map(({ decision, before, after }) => ({ decision, before, after }));
   for (const c of [...kept]) {
     const without = kept.filter((k) => k !== c);
     if (sufficient(without)) kept = without;

@@ -2,8 +2,8 @@ import type { Decision } from '@dmasim/core';
 import type { LoadedBoard } from '../board/load';
 import { runLoaded } from '../machine/run';
 import type { PluginRegistry } from '../machine/plugins';
-import { describeConstraints, explain, ordersOf, type Evidence, type Precedence } from './explain';
-import { runPath, type PathResult } from './run-path';
+import { describeConstraints, explain, ordersOf, type Evidence, type OrderTest, type Precedence } from './explain';
+import { runPath, runWithOrders, type PathResult } from './run-path';
 import { outcomeSignature } from './signature';
 import { OrderGraph } from './tree';
 
@@ -16,6 +16,8 @@ export type ExploreTaskResult = { readonly kind: 'path'; readonly result: PathRe
 export type TaskRunner = (tasks: readonly ExploreTask[]) => Promise<ExploreTaskResult[]>;
 
 export interface ExploreOptions {
+  /** Tests explanations by running counter-orders (in this thread); absent: explanations from the runs seen only. */
+  readonly test?: OrderTest;
   /** 'all': every order, states merged; a number: that many seeded shuffles. */
   readonly orders: number | 'all';
   readonly seed?: number;
@@ -51,6 +53,11 @@ export interface ExploreResult {
 
 export const DEFAULT_MAX_RUNS = 50_000;
 
+/** Tests an explanation by running the board in this thread with the orders given. */
+export function orderTester(loaded: LoadedBoard, registry: PluginRegistry): OrderTest {
+  return (orders) => runWithOrders(loaded, registry, orders).signature;
+}
+
 /** Runs tasks in this thread. */
 export function inlineRunner(loaded: LoadedBoard, registry: PluginRegistry): TaskRunner {
   return (tasks) => Promise.resolve(tasks.map((t) => runTask(loaded, registry, t)));
@@ -73,13 +80,13 @@ interface Found {
   decisions: readonly Decision[];
 }
 
-function summarise(found: readonly Found[], counts: Map<string, number>): OutcomeSummary[] {
+function summarise(found: readonly Found[], counts: Map<string, number>, test?: OrderTest): OutcomeSummary[] {
   const evidence: Evidence[] = found.map((f) => ({ signature: f.signature, orders: ordersOf(f.decisions) }));
   const firsts = new Map<string, Found>();
   for (const f of found) if (!firsts.has(f.signature)) firsts.set(f.signature, f);
   return [...firsts.values()]
     .map((f) => {
-      const explanation = explain({ signature: f.signature, orders: ordersOf(f.decisions) }, evidence);
+      const explanation = explain({ signature: f.signature, orders: ordersOf(f.decisions) }, evidence, test);
       return {
         signature: f.signature,
         count: counts.get(f.signature) ?? 0,
@@ -110,7 +117,7 @@ export async function explore(loaded: LoadedBoard, runner: TaskRunner, options: 
       counts.set(r.signature, (counts.get(r.signature) ?? 0) + 1);
     }
     options.onProgress?.(results.length, 0);
-    return { board: loaded.board.name, mode: 'sample', orders: options.orders, runs: results.length, pruned: 0, complete: true, outcomes: summarise(found, counts) };
+    return { board: loaded.board.name, mode: 'sample', orders: options.orders, runs: results.length, pruned: 0, complete: true, outcomes: summarise(found, counts, options.test) };
   }
 
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
@@ -166,5 +173,5 @@ export async function explore(loaded: LoadedBoard, runner: TaskRunner, options: 
   }
   const counts = graph.countOrders();
   const orders = [...counts.values()].reduce((a, b) => a + b, 0);
-  return { board: loaded.board.name, mode: 'exhaustive', orders, runs, pruned, complete, outcomes: summarise(found, counts) };
+  return { board: loaded.board.name, mode: 'exhaustive', orders, runs, pruned, complete, outcomes: summarise(found, counts, options.test) };
 }

@@ -66,3 +66,26 @@ export function runPath(loaded: LoadedBoard, registry: PluginRegistry, prefix: r
     throw e;
   }
 }
+
+/**
+ * Runs the board with the order to take at each decision given (`point#n` → items); decisions not
+ * given, and items not named, follow the natural order. Used to test explanations.
+ */
+export function runWithOrders(loaded: LoadedBoard, registry: PluginRegistry, orders: ReadonlyMap<string, readonly string[]>): { signature: string; decisions: readonly Decision[] } {
+  const occurrence = new Map<string, number>();
+  const inProgress = new Map<string, boolean>();
+  const current = new Map<string, string>();
+  const chooser = (point: string, remaining: readonly string[]): string | undefined => {
+    if (inProgress.get(point) !== true) {
+      const n = occurrence.get(point) ?? 0;
+      occurrence.set(point, n + 1);
+      current.set(point, `${point}#${n}`);
+    }
+    inProgress.set(point, remaining.length > 1);
+    const want = orders.get(current.get(point)!);
+    return want?.find((k) => remaining.includes(k));
+  };
+  const machine = new Machine(loaded, { registry, chooser });
+  const report = machine.run();
+  return { signature: outcomeSignature(report), decisions: machine.core.sched.decisions };
+}
