@@ -94,6 +94,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   private readonly deferSource = new Map<Device, DeferSource>();
   private readonly debug: boolean;
   private readonly asyncByDefault: boolean;
+  /** The bus busOf last found registered (most devices of a machine sit on one bus). */
+  private lastBus: BusType | null = null;
 
   constructor(
     readonly log: KernelLog,
@@ -134,10 +136,13 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   private busOf(dev: Device): BusType | null {
     const ref = dev.bus;
     if (ref === null) return null;
+    // buses are never unregistered, so one found registered once stays so
+    if (ref === this.lastBus) return this.lastBus;
     const bus = this.buses.get(ref.name);
     if (bus === undefined || bus !== ref) {
       throw new DriverCoreError(`device ${dev.name} is on bus '${ref.name}', which is not registered with this machine's driver core`);
     }
+    this.lastBus = bus;
     return bus;
   }
 
@@ -281,7 +286,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     }
     bus.drivers.add(drv);
     this.bound.set(drv, new Set());
-    this.prDebug(`bus: '${bus.name}': add driver ${drv.name}`);
+    if (this.debug) this.prDebug(`bus: '${bus.name}': add driver ${drv.name}`);
     this.emit('driverRegistered', { driver: drv.name, bus: bus.name });
     if (bus.driversAutoprobe) this.driverAttach(drv);
     return 0;
@@ -291,7 +296,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   driverUnregister(drv: DeviceDriver): void {
     const bus = drv.bus;
     if (!bus.drivers.delete(drv)) return;
-    this.prDebug(`bus: '${bus.name}': remove driver ${drv.name}`);
+    if (this.debug) this.prDebug(`bus: '${bus.name}': remove driver ${drv.name}`);
     const devs = [...(this.bound.get(drv) ?? [])].reverse();
     for (const d of devs) if (d.driver === drv) this.deviceReleaseDriver(d);
     this.bound.delete(drv);
@@ -362,7 +367,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       return m;
     }
     if (m < 0) {
-      this.dbg(dev, `Bus failed to match device: ${m}`);
+      if (this.debug) this.dbg(dev, `Bus failed to match device: ${m}`);
       return m;
     }
     const asyncAllowed = this.allowsAsync(drv);
@@ -393,7 +398,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       return;
     }
     if (m < 0) {
-      this.dbg(dev, `Bus failed to match device: ${m}`);
+      if (this.debug) this.dbg(dev, `Bus failed to match device: ${m}`);
       return;
     }
     if (this.allowsAsync(drv)) {
@@ -434,7 +439,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
     if (dev.dead || this.devices.get(dev.name) !== dev) return -ENODEV;
     if (dev.driver !== null) return -EBUSY;
     dev.canMatch = true;
-    this.prDebug(`bus: '${drv.bus.name}': __driver_probe_device: matched device ${dev.name} with driver ${drv.name}`);
+    if (this.debug) this.prDebug(`bus: '${drv.bus.name}': __driver_probe_device: matched device ${dev.name} with driver ${drv.name}`);
     return this.reallyProbe(dev, drv);
   }
 
@@ -445,11 +450,11 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   private reallyProbe(dev: Device, drv: DeviceDriver): number {
     this.deferSource.delete(dev);
     if (this.deferAllProbes) {
-      this.dbg(dev, `Driver ${drv.name} force probe deferral`);
+      if (this.debug) this.dbg(dev, `Driver ${drv.name} force probe deferral`);
       this.deferSource.set(dev, 'defer-all');
       return -EPROBE_DEFER;
     }
-    this.prDebug(`bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device ${dev.name}`);
+    if (this.debug) this.prDebug(`bus: '${drv.bus.name}': really_probe: probing driver ${drv.name} with device ${dev.name}`);
     dev.state = 'probing';
     dev.driver = drv;
     if (this.listenerCount('probeStarted') > 0) this.emit('probeStarted', { device: dev, driver: drv.name });
@@ -472,7 +477,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       return -ret;
     }
     this.driverBound(dev, drv);
-    this.prDebug(`bus: '${drv.bus.name}': really_probe: bound device ${dev.name} to driver ${drv.name}`);
+    if (this.debug) this.prDebug(`bus: '${drv.bus.name}': really_probe: bound device ${dev.name} to driver ${drv.name}`);
     return 0;
   }
 
@@ -495,12 +500,12 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       case 0:
         break;
       case -EPROBE_DEFER:
-        this.dbg(dev, `Driver ${drv.name} requests probe deferral`);
+        if (this.debug) this.dbg(dev, `Driver ${drv.name} requests probe deferral`);
         this.deferSource.set(dev, 'probe');
         break;
       case -ENODEV:
       case -ENXIO:
-        this.dbg(dev, `probe with driver ${drv.name} rejects match ${ret}`);
+        if (this.debug) this.dbg(dev, `probe with driver ${drv.name} rejects match ${ret}`);
         this.noteFailure(dev, drv, ret);
         break;
       default:
@@ -530,7 +535,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
       this.log.warning(`driver_bound: device ${dev.name} already bound`);
       return;
     }
-    this.dbg(dev, `driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
+    if (this.debug) this.dbg(dev, `driver: '${drv.name}': driver_bound: bound to device '${dev.name}'`);
     if (set) set.add(dev);
     else this.bound.set(drv, new Set([dev]));
     this.deferred.del(dev);
@@ -611,7 +616,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
           this.dbg(dev, 'async probe completed');
         } else if (dev.driver === null) {
           const ret = this.driverProbeDevice(w.drv, dev);
-          this.dbg(dev, `driver ${w.drv.name} async attach completed: ${ret}`);
+          if (this.debug) this.dbg(dev, `driver ${w.drv.name} async attach completed: ${ret}`);
         }
         this.settle(dev);
       }
@@ -653,7 +658,7 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
   devErrProbe(dev: Device, err: number, text: string): number {
     if (err === -EPROBE_DEFER) {
       dev.deferredProbeReason = text;
-      this.dbg(dev, `error -${errnoName(err)}: ${text}`);
+      if (this.debug) this.dbg(dev, `error -${errnoName(err)}: ${text}`);
     } else if (err !== -ENOMEM) {
       this.log.devErr(dev, `error -${errnoName(err)}: ${text}`);
     }
@@ -673,6 +678,8 @@ export class DriverCore extends EventEmitter<DriverCoreEvents> {
 
   // ---- logging --------------------------------------------------------------------------------
 
+  // Callers building a message with a template test `this.debug` first, so nothing is formatted
+  // for lines that are not printed (the probe path runs for every device of a machine).
   private dbg(dev: Device, text: string): void {
     if (this.debug) this.log.devDbg(dev, text);
   }

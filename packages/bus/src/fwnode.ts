@@ -47,15 +47,20 @@ export interface KnownProps {
   status: string;
 }
 
+/** What `compatible` reads as on a node without one (shared: the getter runs for every match). */
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
 export class FwNode {
   private readonly props = new Map<string, PropValue>();
+  /** `compatible`, kept beside the map: bus matching reads it once per driver for every device. */
+  private compat: readonly string[] = NO_STRINGS;
 
   constructor(
     /** Node name, unique in a machine (`sata`, `smmu0`); phandles refer to nodes by this name. */
     readonly name: string,
     props: Partial<KnownProps> & Record<string, PropValue> = {},
   ) {
-    for (const [k, v] of Object.entries(props)) this.props.set(k, v);
+    for (const k of Object.keys(props)) this.set(k, props[k]!);
   }
 
   get<K extends keyof KnownProps>(key: K): KnownProps[K] | undefined;
@@ -68,6 +73,7 @@ export class FwNode {
   set(key: string, value: PropValue): void;
   set(key: string, value: PropValue): void {
     this.props.set(key, value);
+    if (key === 'compatible') this.compat = (value as readonly string[] | undefined) ?? NO_STRINGS;
   }
 
   has(key: string): boolean {
@@ -76,6 +82,7 @@ export class FwNode {
 
   delete(key: string): void {
     this.props.delete(key);
+    if (key === 'compatible') this.compat = NO_STRINGS;
   }
 
   keys(): string[] {
@@ -83,7 +90,7 @@ export class FwNode {
   }
 
   get compatible(): readonly string[] {
-    return this.get('compatible') ?? [];
+    return this.compat;
   }
 
   /** of_device_is_compatible. */

@@ -7,6 +7,7 @@ import {
   dmaFreeCoherent,
   dmaMapSgtable,
   dmaSetMaskAndCoherent,
+  dmaSetMaxSegSize,
   dmaSyncSgtableForCpu,
   dmaSyncSgtableForDevice,
   dmaUnmapSgtable,
@@ -187,6 +188,9 @@ function v3dProbe(core: CoreServices, dev: Device): number {
     core.log.devErr(dev, 'Failed to set DMA mask');
     return rc;
   }
+  // The GPU's own MMU takes segments of any length; v3d says so (dma_set_max_seg_size(UINT_MAX)) so
+  // dma-debug does not flag its whole-buffer segments against the 64 KiB default.
+  dmaSetMaxSegSize(dev, 0xffffffff);
   const jobList = dmaAllocCoherent(dev, 16 * PAGE_SIZE);
   if (jobList === null) return -ENOMEM;
   const gpu = new V3dGpu(core, dev, res.mmioBase, res.irq, jobList);

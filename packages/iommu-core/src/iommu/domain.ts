@@ -76,7 +76,7 @@ export class IommuDomain {
 
   constructor(
     readonly ops: IommuDomainOps,
-    init: { type?: IommuDomainType; pgsizeBitmap?: number; geometry?: Partial<IommuDomainGeometry> } = {},
+    init: { type?: IommuDomainType; pgsizeBitmap?: number; geometry?: Partial<IommuDomainGeometry>; id?: number } = {},
   ) {
     this.type = init.type ?? 'UNMANAGED';
     this.pgsizeBitmap = init.pgsizeBitmap ?? 0;
@@ -85,7 +85,9 @@ export class IommuDomain {
       apertureEnd: init.geometry?.apertureEnd ?? Number.MAX_SAFE_INTEGER,
       forceAperture: init.geometry?.forceAperture ?? false,
     };
-    this.id = nextDomainId++;
+    // A driver that numbers its own domains (one per machine) keeps reports identical across runs in
+    // one process; the process-wide counter is the fallback for domains made outside a machine.
+    this.id = init.id ?? nextDomainId++;
   }
 
   get isPaging(): boolean {

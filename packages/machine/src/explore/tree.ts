@@ -38,7 +38,7 @@ export class OrderGraph {
       if ('outcome' in t) return new Map([[t.outcome, 1]]);
       const cached = memo.get(t.node);
       if (cached) return cached;
-      if (stack.has(t.node)) return new Map(); // cannot happen in a run; guards a malformed graph
+      if (stack.has(t.node)) return new Map<string, number>(); // cannot happen in a run; guards a malformed graph
       stack.add(t.node);
       const total = new Map<string, number>();
       for (const child of this.edges.get(t.node)?.values() ?? []) {
@@ -48,6 +48,6 @@ export class OrderGraph {
       memo.set(t.node, total);
       return total;
     };
-    return this.root === null ? new Map() : countFrom(this.root, new Set());
+    return this.root === null ? new Map<string, number>() : countFrom(this.root, new Set());
   }
 }

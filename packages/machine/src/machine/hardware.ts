@@ -6,7 +6,7 @@ import type { Board, BoardDevice, BoardIommu } from '../board/schema';
 import { BoardError } from '../board/errors';
 import type { FaultReport } from '../report/types';
 import { SmmuHop } from './iommu-hop';
-import { deviceCoherent, dmaRangesFor, IrqNumbers, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, pciIdOf } from './layout';
+import { deviceCoherent, dmaRangesFor, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, pciIdOf, type IrqNumbers } from './layout';
 import type { PluginRegistry } from './plugins';
 
 const SMMU_MODELS: Record<string, SmmuModel> = {

@@ -8,6 +8,7 @@ import {
   EINVAL,
   ENODEV,
   ENOMEM,
+  ENOSPC,
   ENXIO,
   type IrqController,
   type IrqLine,
@@ -283,8 +284,11 @@ export class ArmSmmuDriver {
       }
     }
     const cfg: ArmSmmuMasterCfg = { smmu, fwids: [...fwids], smendx: fwids.map(() => INVALID_SMENDX) };
-    const ret = smmu.streamMap.allocSmes(cfg.fwids, cfg.smendx);
-    if (ret !== 0) return ret;
+    // The 2015 driver took SMRs only when a master was attached to a domain (see attachDev).
+    if (this.profile !== 'linux-4.2') {
+      const ret = smmu.streamMap.allocSmes(cfg.fwids, cfg.smendx);
+      if (ret !== 0) return ret;
+    }
     dev.setSlot(ARM_SMMU_MASTER_SLOT, cfg);
     return 0;
   }
@@ -406,6 +410,8 @@ export class ArmSmmuDriver {
   // ---- domains -------------------------------------------------------------------------------
 
   private readonly liveDomains = new Set<ArmSmmuDomain>();
+  /** Domain numbers of this driver instance (one per machine), for reports. */
+  private nextDomainId = 1;
 
   /** Domains allocated and not yet freed. */
   get domains(): readonly ArmSmmuDomain[] {
@@ -421,7 +427,7 @@ export class ArmSmmuDriver {
     const allowed: readonly IommuDomainType[] = this.profile === 'linux-4.2' ? ['UNMANAGED', 'DMA'] : ['UNMANAGED', 'DMA', 'DMA_FQ', 'IDENTITY'];
     if (!allowed.includes(type)) return null;
     if ((type === 'DMA' || type === 'DMA_FQ') && this.usingLegacyBinding && this.profile !== 'linux-4.2') return null;
-    const d = new ArmSmmuDomain(this.domainOps, type);
+    const d = new ArmSmmuDomain(this.domainOps, type, this.nextDomainId++);
     this.liveDomains.add(d);
     return d;
   }
@@ -552,17 +558,29 @@ export class ArmSmmuDriver {
       this.log.devErr(dev, `cannot attach to SMMU ${smmu.name} whilst already attached to domain on SMMU ${domain.smmu?.name ?? '(null)'}`);
       return -EINVAL;
     }
+    if (this.profile === 'linux-4.2' && cfg.smendx.some((i) => i === INVALID_SMENDX)) {
+      // arm_smmu_domain_add_master (2015): SMRs are taken at attach, after the context bank, one
+      // per stream id with mask 0 and no sharing, so two masters with one id both match
+      const err = smmu.streamMap.allocSmes(cfg.fwids, cfg.smendx);
+      if (err !== 0) {
+        if (err === -ENOSPC) this.log.devErr(smmu.dev, 'failed to allocate free SMR');
+        return err;
+      }
+    }
     for (const d of this.liveDomains) if (d !== domain) d.devices.delete(dev);
     smmu.streamMap.route(cfg.smendx, domain.stage === 'bypass' ? 'bypass' : 'trans', domain.stage === 'bypass' ? 0 : domain.cfg.cbndx);
     domain.devices.add(dev);
     return 0;
   }
 
-  /** 2015 detach_dev: the master's entries go back to what free entries do. */
+  /** 2015 detach_dev: the master's entries go back to what free entries do (and, in 2015, are freed). */
   private detachDev(domain: ArmSmmuDomain, dev: Device): void {
     const cfg = dev.getSlot(ARM_SMMU_MASTER_SLOT);
     domain.devices.delete(dev);
-    if (cfg !== undefined) cfg.smmu.streamMap.unroute(cfg.smendx);
+    if (cfg === undefined) return;
+    // arm_smmu_domain_remove_master (2015): S2CRs back to bypass, then the SMRs are given back
+    if (this.profile === 'linux-4.2') cfg.smmu.streamMap.freeSmes(cfg.smendx);
+    else cfg.smmu.streamMap.unroute(cfg.smendx);
   }
 
   /** arm_smmu_iotlb_sync: complete the leaf invalidations unmap posted. */

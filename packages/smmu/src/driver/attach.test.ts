@@ -138,6 +138,43 @@ describe('arm-smmu: stream ids and groups', () => {
     expect((rig.core.mmio.readl(SMMU_BASE + R.gr0S2cr(idx)) >>> R.S2CR_TYPE_SHIFT) & 3).toBe(R.S2CR_TYPE_BYPASS);
   });
 
+  it('2015: SMRs are taken at attach, one per master with no sharing, and given back at detach', () => {
+    // Juno's USB SMMU: EHCI and OHCI both emit stream 0; two SMRs, one or two context banks
+    const setup = (banks: number): { rig: DriverRig; ohci: ReturnType<DriverRig['master']>; ehci: ReturnType<DriverRig['master']> } => {
+      const rig = makeDriverRig({
+        hw: { model: 'mmu-401', numContextBanks: banks, numStreamMatchRegisters: 2 },
+        profile: 'linux-4.2',
+        mmuMasters: [{ node: 'ohci', streamIds: [0] }, { node: 'ehci', streamIds: [0] }],
+      });
+      expect(rig.driver.busInit([rig.bus.platform])).toBe(0);
+      return { rig, ohci: rig.master('ohci'), ehci: rig.master('ehci') };
+    };
+    const valid = (rig: DriverRig): number => [0, 1].filter((i) => (rig.core.mmio.readl(SMMU_BASE + R.gr0Smr(i)) & R.SMR_VALID) !== 0).length;
+
+    // One bank: add_device takes no SMR; the second attach fails for want of a bank before touching
+    // the stream map, so EHCI's stream 0 still lands in OHCI's context
+    const one = setup(1);
+    expect(valid(one.rig)).toBe(0);
+    const d1 = one.rig.iommu.iommuDomainAlloc(one.rig.host) as ArmSmmuDomain;
+    const d2 = one.rig.iommu.iommuDomainAlloc(one.rig.host) as ArmSmmuDomain;
+    expect(one.rig.iommu.iommuAttachDevice(d1, one.ohci)).toBe(0);
+    expect(one.rig.iommu.iommuAttachDevice(d2, one.ehci)).toBe(-ENOSPC);
+    expect(valid(one.rig)).toBe(1);
+    expect(one.rig.hw.translate(0, 0x80000000, 'read').ok).toBe(false);
+    expect(one.rig.hw.counters.contextFaults).toBe(1);
+    one.rig.iommu.iommuDetachDevice(d1, one.ohci);
+    expect(valid(one.rig)).toBe(0);
+    expect(one.rig.hw.translate(0, 0x80000000, 'read')).toMatchObject({ ok: true, phys: 0x80000000 });
+
+    // Two banks: both attach, each with its own SMR for id 0: a stream match conflict in hardware
+    const two = setup(2);
+    expect(two.rig.iommu.iommuAttachDevice(two.rig.iommu.iommuDomainAlloc(two.rig.host)!, two.ohci)).toBe(0);
+    expect(two.rig.iommu.iommuAttachDevice(two.rig.iommu.iommuDomainAlloc(two.rig.host)!, two.ehci)).toBe(0);
+    expect(valid(two.rig)).toBe(2);
+    const t = two.rig.hw.translate(0, 0x1000, 'read');
+    expect(t.ok ? null : t.fault.kind).toBe('stream-match-conflict');
+  });
+
   it('later kernels with the legacy binding: identity default domains, streams bypass', () => {
     const rig = makeDriverRig({ hw: { model: 'mmu-401' }, mmuMasters: [{ node: 'sata', streamIds: [4] }] });
     expect(rig.lines()).toContain('arm-smmu: deprecated "mmu-masters" DT property in use; DMA API support unavailable');

@@ -23,8 +23,8 @@ export class ArmSmmuDomain extends IommuDomain {
   /** Devices whose stream map entries point at this domain's bank. */
   readonly devices = new Set<Device>();
 
-  constructor(ops: IommuDomainOps, type: IommuDomainType) {
-    super(ops, { type });
+  constructor(ops: IommuDomainOps, type: IommuDomainType, id?: number) {
+    super(ops, { type, ...(id !== undefined ? { id } : {}) });
   }
 
   /** The context bank index, or null while not finalised (or an identity domain). */

@@ -31,8 +31,10 @@ interface SizeClass {
   readonly size: number;
   /** 1 / size when that is exact (size a power of two), so the page number is a multiplication; else 0. */
   readonly inv: number;
+  /** inv / buckets: floor(va * invSpan) is how many times the page number wraps round the table. */
+  readonly invSpan: number;
   readonly keyBase: number;
-  /** Added to the page before hashing, so equal pages of different classes land apart. */
+  /** Added to the page before hashing (mod buckets), so equal pages of different classes land apart. */
   readonly salt: number;
 }
 
@@ -76,6 +78,7 @@ export class Iotlb {
   /** Hash table: per bucket the key (or EMPTY), the slot holding it, and its home bucket. */
   private readonly bucketKey: Float64Array;
   private readonly bucketSlot: Int32Array;
+  private readonly bucketEntry: (IotlbEntry | null)[];
   private readonly bucketHome: Int32Array;
   private readonly buckets: number;
   private readonly invBuckets: number;
@@ -97,6 +100,7 @@ export class Iotlb {
     this.invBuckets = 1 / buckets;
     this.bucketKey = new Float64Array(buckets).fill(EMPTY);
     this.bucketSlot = new Int32Array(buckets);
+    this.bucketEntry = new Array<IotlbEntry | null>(buckets).fill(null);
     this.bucketHome = new Int32Array(buckets);
   }
 
@@ -110,10 +114,20 @@ export class Iotlb {
     if (classes === undefined) return undefined;
     for (let i = 0; i < classes.length; i++) {
       const c = classes[i]!;
-      const page = c.inv !== 0 ? Math.floor(va * c.inv) : Math.floor(va / c.size);
+      let page: number;
+      let home: number;
+      if (c.inv !== 0) {
+        // (page + salt) mod buckets, from two independent multiplications rather than a chain
+        page = Math.floor(va * c.inv);
+        home = page - Math.floor(va * c.invSpan) * this.buckets + c.salt;
+        if (home >= this.buckets) home -= this.buckets;
+      } else {
+        page = Math.floor(va / c.size);
+        home = this.home(page + c.salt);
+      }
       if (!(page >= 0 && page < PAGE_LIMIT)) continue;
-      const b = this.find(c.keyBase + page, this.home(page + c.salt));
-      if (b >= 0) return this.slots[this.bucketSlot[b]!]!;
+      const b = this.find(c.keyBase + page, home);
+      if (b >= 0) return this.bucketEntry[b]!;
     }
     return undefined;
   }
@@ -141,7 +155,7 @@ export class Iotlb {
     this.slots[index] = entry;
     this.slotKey[index] = key;
     this.slotHome[index] = home;
-    this.place(key, home, index);
+    this.place(key, home, index, entry);
     this.live++;
     this.stats.fills++;
     this.stats.entries = this.live;
@@ -226,12 +240,13 @@ export class Iotlb {
   }
 
   /** Stores `key` → slot in the first free bucket from `home` on (there always is one: load ≤ 1/2). */
-  private place(key: number, home: number, slot: number): void {
+  private place(key: number, home: number, slot: number, entry: IotlbEntry): void {
     const keys = this.bucketKey;
     let b = home;
     while (keys[b] !== EMPTY) b = b + 1 === this.buckets ? 0 : b + 1;
     keys[b] = key;
     this.bucketSlot[b] = slot;
+    this.bucketEntry[b] = entry;
     this.bucketHome[b] = home;
   }
 
@@ -250,10 +265,12 @@ export class Iotlb {
       if (homeInRange) continue;
       keys[i] = keys[j]!;
       this.bucketSlot[i] = this.bucketSlot[j]!;
+      this.bucketEntry[i] = this.bucketEntry[j]!;
       this.bucketHome[i] = h;
       i = j;
     }
     keys[i] = EMPTY;
+    this.bucketEntry[i] = null;
   }
 
   /** The bank's class for leaves of `size`, created on first use; smallest sizes are probed first. */
@@ -264,7 +281,8 @@ export class Iotlb {
     const id = this.classCount++;
     // the salt spreads classes over the table; any value keeps look-ups correct
     const pow2 = size > 0 && 2 ** Math.round(Math.log2(size)) === size;
-    const c: SizeClass = { size, inv: pow2 ? 1 / size : 0, keyBase: id * PAGE_LIMIT, salt: id * 1021 };
+    const inv = pow2 ? 1 / size : 0;
+    const c: SizeClass = { size, inv, invSpan: inv / this.buckets, keyBase: id * PAGE_LIMIT, salt: this.home(id * 1021) };
     classes.push(c);
     classes.sort((a, b) => a.size - b.size);
     return c;

@@ -33,6 +33,16 @@ export interface SmmuFault {
  */
 export type SmmuTranslation = { readonly ok: true; readonly phys: number; readonly length: number } | { readonly ok: false; readonly fault: SmmuFault };
 
+/**
+ * The answer of `translateFast`, one object per SMMU overwritten by every call: `fault` is null when
+ * the transaction was translated (then `phys` and `length` are as in SmmuTranslation).
+ */
+export interface SmmuFastTranslation {
+  phys: number;
+  length: number;
+  fault: SmmuFault | null;
+}
+
 export interface SmmuCounters {
   translations: number;
   hits: number;
@@ -108,6 +118,8 @@ export class SmmuHardware implements MmioHandler {
   private readonly pageShiftSize: number;
   private scr0 = R.SCR0_CLIENTPD;
   private pending: PendingInvalidation[] = [];
+  /** What translateFast returns (a single object, so the data path allocates nothing). */
+  private readonly result: SmmuFastTranslation = { phys: 0, length: 0, fault: null };
 
   constructor(options: SmmuHardwareOptions) {
     this.params = resolveSmmuParams(options);
@@ -143,6 +155,16 @@ export class SmmuHardware implements MmioHandler {
 
   /** Translates one device transaction from stream `streamId` at `iova`. */
   translate(streamId: number, iova: number, access: SmmuAccess, size?: number): SmmuTranslation {
+    const r = this.translateFast(streamId, iova, access, size);
+    return r.fault === null ? { ok: true, phys: r.phys, length: r.length } : { ok: false, fault: r.fault };
+  }
+
+  /**
+   * `translate` without an allocation per call, for DMA port adapters on the data path: the answer
+   * is written to one result object owned by this SMMU and returned, valid until the next call.
+   * Same effects as `translate` (counters, IOTLB fills, fault registers and interrupts).
+   */
+  translateFast(streamId: number, iova: number, access: SmmuAccess, size?: number): Readonly<SmmuFastTranslation> {
     const c = this.counters;
     c.translations++;
     if ((this.scr0 & R.SCR0_CLIENTPD) !== 0) return this.bypass(iova, size);
@@ -169,9 +191,7 @@ export class SmmuHardware implements MmioHandler {
     if (e !== undefined && e.vmid === cb.vmid && (e.asid === cb.asid || e.asid === ASID_GLOBAL)) {
       c.hits++;
       if ((e.perm & need) === 0) return this.contextFault(cb, R.FSR_PF, 'permission', e.level, streamId, iova, access);
-      const off = iova - e.va;
-      const left = e.size - off;
-      return { ok: true, phys: e.pa + off, length: size === undefined || size > left ? left : size };
+      return this.translated(e.pa, iova - e.va, e.size, size);
     }
     c.misses++;
     const cfg = cb.walk;
@@ -186,14 +206,34 @@ export class SmmuHardware implements MmioHandler {
     const asid = cb.stage === 1 && !w.global ? cb.asid : ASID_GLOBAL;
     const entry = this.iotlb.insert(cbIndex, asid, cb.vmid, iova, w.size, w.pa, w.perm, w.level);
     if ((entry.perm & need) === 0) return this.contextFault(cb, R.FSR_PF, 'permission', entry.level, streamId, iova, access);
-    const off = iova - entry.va;
-    const left = entry.size - off;
-    return { ok: true, phys: entry.pa + off, length: size === undefined || size > left ? left : size };
+    return this.translated(entry.pa, iova - entry.va, entry.size, size);
   }
 
-  private bypass(iova: number, size: number | undefined): SmmuTranslation {
+  /** Fills the result for `off` bytes into a leaf of `leafSize` bytes at `pa`. */
+  private translated(pa: number, off: number, leafSize: number, size: number | undefined): SmmuFastTranslation {
+    const r = this.result;
+    const left = leafSize - off;
+    r.phys = pa + off;
+    r.length = size === undefined || size > left ? left : size;
+    r.fault = null;
+    return r;
+  }
+
+  private bypass(iova: number, size: number | undefined): SmmuFastTranslation {
     this.counters.bypasses++;
-    return { ok: true, phys: iova, length: size ?? 4096 - (iova % 4096) };
+    const r = this.result;
+    r.phys = iova;
+    r.length = size ?? 4096 - (iova % 4096);
+    r.fault = null;
+    return r;
+  }
+
+  private failed(fault: SmmuFault): SmmuFastTranslation {
+    const r = this.result;
+    r.phys = 0;
+    r.length = 0;
+    r.fault = fault;
+    return r;
   }
 
   /** Finds the SMR matching a stream ID: ID bits compared except where MASK is set. */
@@ -217,7 +257,7 @@ export class SmmuHardware implements MmioHandler {
 
   // ---- Faults and interrupts ---------------------------------------------------------------------
 
-  private contextFault(cb: ContextBank, bit: number, kind: SmmuFaultKind, level: number, streamId: number, iova: number, access: SmmuAccess): SmmuTranslation {
+  private contextFault(cb: ContextBank, bit: number, kind: SmmuFaultKind, level: number, streamId: number, iova: number, access: SmmuAccess): SmmuFastTranslation {
     this.counters.faults++;
     this.counters.contextFaults++;
     const fsr = cb.reg(R.CB_FSR);
@@ -236,10 +276,10 @@ export class SmmuHardware implements MmioHandler {
     const fault: SmmuFault = {
       kind, scope: 'context', streamId, iova, access, contextBank: cb.index, level, response: cb.cfre ? 'abort' : 'raz-wi',
     };
-    return { ok: false, fault };
+    return this.failed(fault);
   }
 
-  private globalFault(bit: number, kind: SmmuFaultKind, streamId: number, iova: number, access: SmmuAccess): SmmuTranslation {
+  private globalFault(bit: number, kind: SmmuFaultKind, streamId: number, iova: number, access: SmmuAccess): SmmuFastTranslation {
     this.counters.faults++;
     this.counters.globalFaults++;
     const g = this.gr0;
@@ -260,7 +300,7 @@ export class SmmuHardware implements MmioHandler {
       kind, scope: 'global', streamId, iova, access, contextBank: null, level: null,
       response: (this.scr0 & R.SCR0_GFRE) !== 0 ? 'abort' : 'raz-wi',
     };
-    return { ok: false, fault };
+    return this.failed(fault);
   }
 
   /** The context interrupt line of a bank, if it has one. */
