@@ -39,9 +39,15 @@ export class PhysicalMemory {
    */
   private spanBase = 0;
   private spanEnd = 0;
-  /** The chunk last used by the 32-bit accessors (index -1: none), so a walk skips the map look-up. */
-  private cachedIdx = -1;
-  private cachedChunk: Chunk | undefined;
+  /**
+   * The chunk last used by the 32-bit accessors, so page-table walks skip the RAM check and the
+   * map look-up: [cachedLo, cachedHi) is where that chunk and the RAM span holding it overlap (empty
+   * when nothing is cached), `cachedBase` the chunk's first address.
+   */
+  private cachedLo = 0;
+  private cachedHi = 0;
+  private cachedBase = 0;
+  private cachedWords: Uint32Array = new Uint32Array(0);
 
   constructor(regions: readonly RamRegion[]) {
     const sorted = [...regions].sort((a, b) => a.base - b.base);
@@ -219,50 +225,52 @@ export class PhysicalMemory {
 
   /** Little-endian 32-bit read; -1 on a bus error (a value no 32-bit read can return). */
   readU32(addr: number): number {
-    if (!(addr >= this.spanBase && addr + 4 <= this.spanEnd) && !this.findSpan(addr, 4)) return -1;
-    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
-    const off = addr - idx * MEMORY_CHUNK_SIZE;
-    const word = off / 4;
-    if (idx === this.cachedIdx && word === Math.floor(word) && HOST_LITTLE_ENDIAN) return this.cachedChunk!.words[word]!;
-    return this.readU32Slow(idx, off);
+    if (addr >= this.cachedLo && addr + 4 <= this.cachedHi && HOST_LITTLE_ENDIAN) {
+      const word = (addr - this.cachedBase) / 4;
+      if (word === Math.floor(word)) return this.cachedWords[word]!;
+    }
+    return this.readU32Slow(addr);
   }
 
-  /** readU32 of RAM past the fast path: another chunk, an unaligned word, or one across two chunks. */
-  private readU32Slow(idx: number, off: number): number {
+  /** readU32 past the cached chunk: another chunk, an unaligned word, one across two chunks, not RAM. */
+  private readU32Slow(addr: number): number {
+    if (!this.isRam(addr, 4)) return -1;
+    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
+    const off = addr - idx * MEMORY_CHUNK_SIZE;
     if (off <= MEMORY_CHUNK_SIZE - 4) {
       const chunk = this.chunks.get(idx);
       if (chunk === undefined) return 0;
-      this.cachedIdx = idx;
-      this.cachedChunk = chunk;
+      this.cacheChunk(idx, chunk);
       const b = chunk.bytes;
       return b[off]! + b[off + 1]! * 0x100 + b[off + 2]! * 0x10000 + b[off + 3]! * 0x1000000;
     }
     // straddles two chunks: either may be the written one
     const b = new Uint8Array(4);
-    this.read(idx * MEMORY_CHUNK_SIZE + off, b);
+    this.read(addr, b);
     return b[0]! + b[1]! * 0x100 + b[2]! * 0x10000 + b[3]! * 0x1000000;
   }
 
   /** Little-endian 32-bit write; false on a bus error. */
   writeU32(addr: number, value: number): boolean {
-    if (!(addr >= this.spanBase && addr + 4 <= this.spanEnd) && !this.findSpan(addr, 4)) return false;
-    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
-    const off = addr - idx * MEMORY_CHUNK_SIZE;
-    const word = off / 4;
-    if (idx === this.cachedIdx && word === Math.floor(word) && HOST_LITTLE_ENDIAN) {
-      this.cachedChunk!.words[word] = value; // stored modulo 2^32, as `value >>> 0` would
-      return true;
+    if (addr >= this.cachedLo && addr + 4 <= this.cachedHi && HOST_LITTLE_ENDIAN) {
+      const word = (addr - this.cachedBase) / 4;
+      if (word === Math.floor(word)) {
+        this.cachedWords[word] = value; // stored modulo 2^32, as `value >>> 0` would
+        return true;
+      }
     }
-    return this.writeU32Slow(idx, off, value);
+    return this.writeU32Slow(addr, value);
   }
 
-  /** writeU32 to RAM past the fast path (see readU32Slow). */
-  private writeU32Slow(idx: number, off: number, value: number): boolean {
+  /** writeU32 past the cached chunk (see readU32Slow). */
+  private writeU32Slow(addr: number, value: number): boolean {
+    if (!this.isRam(addr, 4)) return false;
+    const idx = Math.floor(addr / MEMORY_CHUNK_SIZE);
+    const off = addr - idx * MEMORY_CHUNK_SIZE;
     let v = value >>> 0; // a 32-bit register value, not an address
     if (off <= MEMORY_CHUNK_SIZE - 4) {
       const chunk = this.chunkFor(idx);
-      this.cachedIdx = idx;
-      this.cachedChunk = chunk;
+      this.cacheChunk(idx, chunk);
       const b = chunk.bytes;
       for (let i = 0; i < 4; i++) {
         b[off + i] = v & 0xff;
@@ -275,7 +283,16 @@ export class PhysicalMemory {
       b[i] = v & 0xff;
       v >>>= 8;
     }
-    return this.write(idx * MEMORY_CHUNK_SIZE + off, b).ok;
+    return this.write(addr, b).ok;
+  }
+
+  /** Makes `chunk` the one the 32-bit accessors try first; the last RAM check found its span. */
+  private cacheChunk(idx: number, chunk: Chunk): void {
+    const base = idx * MEMORY_CHUNK_SIZE;
+    this.cachedBase = base;
+    this.cachedLo = Math.max(base, this.spanBase);
+    this.cachedHi = Math.min(base + MEMORY_CHUNK_SIZE, this.spanEnd);
+    this.cachedWords = chunk.words;
   }
 
   /**
