@@ -42,6 +42,7 @@ export const KernelSchema = z
     defaultDomain: z.enum(['per-group', 'per-iommu']).default('per-group'),
     strict: z.boolean().default(true).meta({ description: 'IOMMU TLB invalidation: strict (true) or lazy flush queue (false)' }),
     dmaDebug: z.boolean().default(true),
+    dmaDebugSg: z.boolean().default(false).meta({ description: 'CONFIG_DMA_API_DEBUG_SG: also check sg segments against max segment size and boundary (off by default, as in the kernel)' }),
     swiotlb: z
       .strictObject({
         size: size.default(64 * 1024 * 1024),

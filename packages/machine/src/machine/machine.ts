@@ -94,7 +94,7 @@ export class Machine {
     const profile = board.kernel.profile;
     const tlbOpts = board.kernel.swiotlb;
     this.swiotlb = tlbOpts.size > 0 ? registerSwiotlb(c, { size: tlbOpts.size, dynamic: tlbOpts.dynamic, force: tlbOpts.force, reach: dmaDirectReach }) : null;
-    this.dma = registerDmaMapping(c, { dmaDebug: board.kernel.dmaDebug, swiotlbForce: tlbOpts.force });
+    this.dma = registerDmaMapping(c, { dmaDebug: board.kernel.dmaDebug ? { checkSg: board.kernel.dmaDebugSg } : false, swiotlbForce: tlbOpts.force });
     this.iommu = registerIommu(c, { defaultDomainPolicy: board.kernel.defaultDomain, strict: board.kernel.strict, profile });
     this.iommu.pci = new MachinePciTopology(() => this.pciFunctions);
     this.iommu.deferredProbeCheckState = (dev) => this.bus.core.deferredProbeCheckState(dev);

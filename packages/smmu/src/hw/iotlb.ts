@@ -262,7 +262,7 @@ export class Iotlb {
       const h = this.bucketHome[j]!;
       // the entry at j may move to i only if its home is not in the cyclic range (i, j]
       const homeInRange = i <= j ? h > i && h <= j : h > i || h <= j;
-      if (homeInRange || true) continue;
+      if (homeInRange) continue;
       keys[i] = keys[j]!;
       this.bucketSlot[i] = this.bucketSlot[j]!;
       this.bucketEntry[i] = this.bucketEntry[j]!;

@@ -1,0 +1,70 @@
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBoard } from './machine/run';
+import type { RunReport } from './report/types';
+
+const SCENARIOS = resolve(import.meta.dirname, '../../../examples/scenarios');
+const run = async (name: string): Promise<RunReport> => (await runBoard(join(SCENARIOS, `${name}.yaml`))).report;
+const device = (r: RunReport, name: string) => r.devices.find((d) => d.name === name)!;
+
+describe('seed scenarios', () => {
+  it('every scenario gives a byte-identical report on a second run', async () => {
+    for (const f of readdirSync(SCENARIOS).filter((x) => x.endsWith('.yaml'))) {
+      const a = JSON.stringify((await runBoard(join(SCENARIOS, f))).report);
+      const b = JSON.stringify((await runBoard(join(SCENARIOS, f))).report);
+      expect(a, f).toBe(b);
+    }
+  });
+
+  it('seed 000: a 512 KiB arm mapping without growth runs out under packet churn; with growth it does not', async () => {
+    const bug = await run('arm-mapping-no-growth');
+    const w = bug.workloads[0]!;
+    expect(w.ok).toBe(false);
+    expect(w.details).toMatch(/txMapErrors=\d+/);
+    expect(w.errors).toBeGreaterThan(100);
+    const fix = await run('arm-mapping-growth');
+    expect(fix.workloads[0]).toMatchObject({ ok: true, errors: 0 });
+    expect(fix.outcome).toBe('ok');
+  });
+
+  it('seed 002 review: 6 masters, 4 context banks: per-group leaves two without a bank, per-iommu shares one', async () => {
+    const perGroup = await run('context-banks-per-group');
+    expect(perGroup.iommus[0]).toMatchObject({ contextBanks: 4, contextBanksUsed: 4 });
+    expect(perGroup.devices.filter((d) => d.iommu?.contextBank !== null && d.iommu?.contextBank !== undefined)).toHaveLength(4);
+    expect(perGroup.devices.filter((d) => d.state === 'failed').map((d) => d.name)).toEqual(['m4', 'm5']);
+    const shared = await run('context-banks-per-iommu');
+    expect(shared.iommus[0]).toMatchObject({ contextBanksUsed: 1 });
+    expect(shared.iommus[0]!.domains).toHaveLength(1);
+    expect(shared.iommus[0]!.domains[0]!.devices).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    expect(shared.devices.every((d) => d.state === 'bound' && d.dmaOps === 'iommu-dma')).toBe(true);
+  });
+
+  it('seed 002: masters created before their SMMU keep platform DMA ops in 2015; probe deferral fixes it', async () => {
+    const old = await run('arm64-2015-ordering');
+    expect(device(old, 'ohci').dmaOps).toBe('direct');
+    expect(device(old, 'ehci').dmaOps).toBe('direct');
+    const now = await run('arm64-6x-ordering');
+    expect(device(now, 'ohci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+    expect(device(now, 'ehci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+    expect(device(now, 'ohci').iommu!.group).toBe(device(now, 'ehci').iommu!.group);
+  });
+
+  it('seed 004: the fixed pool cannot bounce the frames; per-buffer dynamic bounce buffers can', async () => {
+    const full = await run('rpi4-swiotlb-full');
+    expect(full.workloads[0]).toMatchObject({ kind: 'display-import', ok: false });
+    expect(full.swiotlb!.fullErrors).toBeGreaterThan(0);
+    expect(full.log.some((l) => l.endsWith('vc4-drm gpu: swiotlb buffer is full (sz: 524288 bytes), total 32768 (slots), used 0 (slots)'))).toBe(true);
+    expect(full.log.some((l) => l.includes('vc4-drm gpu: swiotlb buffer is full (sz: 815104 bytes)'))).toBe(true);
+    const dynamic = await run('rpi4-swiotlb-dynamic');
+    expect(dynamic.workloads[0]).toMatchObject({ ok: true, errors: 0 });
+    expect(dynamic.swiotlb!.dynamicBuffers).toBe(20);
+    expect(dynamic.swiotlb!.fullErrors).toBe(0);
+  });
+
+  it('seed 001: NVMe-style requests with unaligned first segments complete through the two-step API', async () => {
+    const r = await run('nvme-two-step');
+    expect(r.workloads[0]).toMatchObject({ kind: 'nvme-io', ok: true, errors: 0 });
+    expect(device(r, 'nvme0').dmaOps).toBe('iommu-dma');
+  });
+});
