@@ -1,0 +1,39 @@
+import type { BenchContext } from '@dmasim/bench-harness';
+import { join, resolve } from 'node:path';
+import { exampleBoards, parseBoard } from '../src/board/load';
+import { PluginRegistry } from '../src/machine/plugins';
+import { explore, inlineRunner } from '../src/explore/explore';
+import { Machine } from '../src/machine/machine';
+import { loadBoardWithPlugins } from '../src/machine/run';
+
+const SCENARIOS = resolve(import.meta.dirname, '../../../examples/scenarios');
+
+export default async function machineBench(ctx: BenchContext): Promise<void> {
+  for (const name of exampleBoards()) {
+    const { loaded, registry } = await loadBoardWithPlugins(name);
+    await ctx.time(`machine.boot.${name}`, () => new Machine(loaded, { registry }).boot(), { unit: 'ms', max: 20, timeMs: 500 });
+  }
+  // a board with 1,000 masters on one platform bus
+  const big = parseBoard({
+    name: 'thousand',
+    kernel: { arch: 'generic', profile: 'linux-6.x' },
+    memory: [{ base: 0x80000000, size: '4GiB' }],
+    buses: [{ name: 'soc', type: 'platform' }],
+    devices: Array.from({ length: 1000 }, (_, i) => ({ name: `d${i}`, compatible: 'generic-ehci', bus: 'soc', base: 0x1000_0000 + i * 0x10000 })),
+  }, 'thousand.json');
+  const registry = new PluginRegistry();
+  await ctx.time('machine.boot.1000-devices', () => new Machine(big, { registry }).boot(), { unit: 'ms', max: 1000, timeMs: 1000 });
+
+  const rpi4 = await loadBoardWithPlugins('rpi4');
+  await ctx.rate('explore.boots', () => new Machine(rpi4.loaded, { registry: rpi4.registry }).boot(), { unit: 'boots/s', min: 500, timeMs: 500 });
+
+  const eight = await loadBoardWithPlugins(join(SCENARIOS, 'eight-masters.yaml'));
+  let last = { runs: 0, pruned: 0, orders: 0 };
+  const t0 = performance.now();
+  last = await explore(eight.loaded, inlineRunner(eight.loaded, eight.registry), { orders: 'all' });
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.record({ id: 'explore.8-masters', value: seconds, unit: 's', better: 'lower', target: '<= 10', met: seconds <= 10 });
+  ctx.record({ id: 'explore.8-masters.runs', value: last.runs, unit: 'runs', better: 'lower' });
+  ctx.record({ id: 'explore.8-masters.pruned', value: last.pruned, unit: 'runs', better: 'higher' });
+  ctx.record({ id: 'explore.8-masters.orders', value: last.orders, unit: 'orders', better: 'higher' });
+}
