@@ -33,3 +33,51 @@ describe('dmasim CLI', () => {
     expect((await cli('validate', 'rpi4', '--bogus')).code).toBe(1);
   });
 });
+
+describe('traces and replay', () => {
+  it('replays a recorded run byte for byte and refuses a trace whose board changed', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-trace-'));
+    const board = join(dir, 'board.yaml');
+    writeFileSync(board, 'extends: juno-r1\nname: traced\nkernel: { probe: { order: shuffle, seed: 5 } }\n');
+    const trace = join(dir, 'run.trace.json');
+    const first = await cli('run', board, '--json', '--trace', trace);
+    expect(first.code).toBe(0);
+    const recorded = JSON.parse(readFileSync(trace, 'utf8')) as { decisions: unknown[]; board: { hash: string } };
+    expect(recorded.decisions.length).toBeGreaterThan(3);
+    const replayed = await cli('replay', trace, '--json');
+    expect(replayed.code).toBe(0);
+    expect(replayed.out).toBe(first.out);
+
+    writeFileSync(board, 'extends: juno-r1\nname: traced\nkernel: { probe: { order: shuffle, seed: 5 }, defaultDomain: per-iommu }\n');
+    const refused = await cli('replay', trace);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/changed since the trace was recorded:\n {2}kernel\.defaultDomain: was "per-group", now "per-iommu"/);
+  });
+
+  it('refuses a file that is not a trace', async () => {
+    const r = await cli('replay', 'package.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not a dmasim trace/);
+  });
+});
+
+describe('explore command', () => {
+  it('prints the JSON contract: orders, outcomes with count and an example order', async () => {
+    const r = await cli('explore', 'examples/scenarios/arm64-6x-ordering.yaml', '--json', '--workers', '1');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { board: string; orders: number; outcomes: { signature: string; count: number; example: { seed: number; order: string[] } }[] };
+    expect(j.board).toBe('arm64-6x-ordering');
+    expect(j.outcomes).toHaveLength(1);
+    expect(j.outcomes[0]!.count).toBe(j.orders);
+    expect(j.outcomes[0]!.example.order.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a bad --orders value', async () => {
+    const r = await cli('explore', 'rpi4', '--orders', 'lots');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--orders must be a number or "all"/);
+  });
+});
