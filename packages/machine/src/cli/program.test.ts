@@ -81,3 +81,30 @@ describe('explore command', () => {
     expect(r.err).toMatch(/--orders must be a number or "all"/);
   });
 });
+
+describe('third-party plugins', () => {
+  it('loads device models from the modules a board lists and validates against them', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-plugin-'));
+    writeFileSync(
+      join(dir, 'acme.mjs'),
+      `export const deviceModels = [{
+        name: 'acme-blaster', compatibles: ['acme,dma-blaster'], workloads: [],
+        createHardware(ctx) { return { name: ctx.name, mmioSize: 0x1000, destroy() {} }; },
+        drivers() { return []; },
+      }];\n`,
+    );
+    const board = 'name: acme\nplugins: [./acme.mjs]\nmemory: [{ base: 0, size: 1GiB }]\nbuses: [{ name: soc, type: platform }]\ndevices:\n  - { name: blaster, compatible: "acme,dma-blaster", bus: soc, base: 0x50000000 }\n';
+    writeFileSync(join(dir, 'acme.yaml'), board);
+    const r = await cli('run', join(dir, 'acme.yaml'), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { devices: { name: string; state: string }[] };
+    expect(report.devices).toEqual([expect.objectContaining({ name: 'blaster', state: 'no-driver' })]);
+    writeFileSync(join(dir, 'bare.yaml'), board.replace('plugins: [./acme.mjs]\n', ''));
+    const refused = await cli('validate', join(dir, 'bare.yaml'));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/devices\[0\]\.compatible: unknown device model/);
+  });
+});
