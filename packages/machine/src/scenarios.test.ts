@@ -67,4 +67,50 @@ describe('seed scenarios', () => {
     expect(r.workloads[0]).toMatchObject({ kind: 'nvme-io', ok: true, errors: 0 });
     expect(device(r, 'nvme0').dmaOps).toBe('iommu-dma');
   });
+
+  it('seed 002 review: a double unmap oopses the 2015 dma-iommu code; later kernels warn and go on', async () => {
+    const old = await run('double-unmap-2015');
+    expect(device(old, 'ehci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+    expect(old.outcome).toBe('oops');
+    expect(old.workloads[0]).toMatchObject({ kind: 'dma-selftest', ok: false });
+    expect(old.log.some((l) => l.includes('Unable to handle kernel NULL pointer dereference'))).toBe(true);
+    const now = await run('double-unmap-6x');
+    expect(device(now, 'ehci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+    expect(now.outcome).toBe('degraded');
+    expect(now.dmaDebug).toEqual([expect.objectContaining({ device: 'ehci', message: expect.stringContaining('device driver tries to free DMA memory it has not allocated') as unknown })]);
+    expect(now.log.some((l) => l.includes('WARNING:') && l.includes('iommu_dma_unmap_page'))).toBe(true);
+    // the copy itself was checked; the kernel complaining is the workload's error
+    expect(now.workloads[0]).toMatchObject({ ok: false, bytes: 4096, errors: 1 });
+    expect(now.workloads[0]!.details).toMatch(/doubleUnmaps=1 kernelWarnings=[1-9]/);
+  });
+
+  it('seed 002 review: syncing an sg list with the mapped count leaves the later entries stale', async () => {
+    const r = await run('sync-sg-nents');
+    expect(device(r, 'ehci')).toMatchObject({ dmaOps: 'iommu-dma', coherent: false });
+    const w = r.workloads[0]!;
+    expect(w.ok).toBe(false);
+    const entries = Number(/entries=(\d+)/.exec(w.details ?? '')?.[1]);
+    const mapped = Number(/mappedSegments=(\d+)/.exec(w.details ?? '')?.[1]);
+    const stale = Number(/staleEntries=(\d+)/.exec(w.details ?? '')?.[1]);
+    expect(mapped).toBeLessThan(entries); // the IOMMU merged the separate pages
+    expect(stale).toBe(entries - mapped); // exactly the entries the sync skipped
+    expect(w.errors).toBe(stale);
+    expect(w.bytes).toBe(mapped * 4096);
+    expect(r.log.some((l) => /ehci-platform ehci: DMA sg self-test: entry \d: \d+ of 4096 bytes stale/.test(l))).toBe(true);
+    expect(r.outcome).toBe('degraded');
+  });
+
+  it('seed 002 review: an sg segment straddles the device boundary in 2015; padding keeps it inside later', async () => {
+    const old = await run('sg-boundary-2015');
+    expect(device(old, 'ehci').dmaOps).toBe('iommu-dma');
+    expect(old.workloads[0]).toMatchObject({ ok: false, errors: 1, bytes: 12 * 1024 });
+    expect(old.workloads[0]!.details).toContain('crossingSegments=1');
+    expect(old.log.some((l) => /DMA sg self-test: segment 1 \(0x[0-9a-f]+, 65536 bytes\): bus error at 0x[0-9a-f]+0000$/.test(l))).toBe(true);
+    expect(old.outcome).toBe('degraded');
+    const now = await run('sg-boundary-6x');
+    expect(device(now, 'ehci').dmaOps).toBe('iommu-dma');
+    expect(now.workloads[0]).toMatchObject({ ok: true, errors: 0, bytes: 76 * 1024 });
+    expect(now.workloads[0]!.details).toContain('crossingSegments=0');
+    expect(now.outcome).toBe('ok');
+  });
 });

@@ -1,7 +1,8 @@
 import { PciFunctionHw } from '@dmasim/bus';
-import { type IrqLine } from '@dmasim/core';
-import { PortIo } from '../common/port-io';
-import type { DeviceHardware, HardwareContext } from '../model';
+import { IrqStatus } from '../common/irq-status';
+import { MmioDeviceHw } from '../common/mmio-device-hw';
+import { hi32, lo32, setHi32, setLo32 } from '../common/reg64';
+import type { HardwareContext } from '../model';
 
 export const ENG_SRC_LO = 0x00;
 export const ENG_SRC_HI = 0x04;
@@ -21,80 +22,62 @@ export const ENG_STATUS_ERROR = 1 << 1;
  * its DMA port. It stands for the controllers whose own protocol does not matter here (USB host
  * controllers, a PCI test function) but whose DMA must go through the IOMMU like everyone else's.
  */
-export class DmaEngineHw implements DeviceHardware {
+export class DmaEngineHw extends MmioDeviceHw {
   readonly mmioSize = 0x1000;
   readonly pciFunction?: PciFunctionHw;
-  private readonly io: PortIo;
-  private readonly irq: IrqLine;
+  private readonly status = new IrqStatus(this.irq);
   private src = 0;
   private dst = 0;
   private len = 0;
-  private status = 0;
-  private intrEn = 0;
   private fault = 0;
   copies = 0;
 
-  constructor(
-    private readonly ctx: HardwareContext,
-    pci?: { vendor: number; device: number; classCode: number },
-  ) {
-    this.io = new PortIo(ctx.dmaPort);
-    this.irq = ctx.core.irqs.line(ctx.irq);
+  constructor(ctx: HardwareContext, pci?: { vendor: number; device: number; classCode: number }) {
+    super(ctx);
     if (pci) this.pciFunction = new PciFunctionHw(pci);
-    ctx.core.mmio.map(ctx.name, ctx.mmioBase, this.mmioSize, { read32: (o) => this.read32(o), write32: (o, v) => this.write32(o, v) });
+    this.mapMmio();
   }
 
-  get name(): string {
-    return this.ctx.name;
-  }
-
-  destroy(): void {
-    this.ctx.core.mmio.unmap(this.ctx.name);
-  }
-
-  private read32(off: number): number {
+  protected read32(off: number): number {
     switch (off) {
       case ENG_STATUS:
-        return this.status;
+        return this.status.status;
       case ENG_INTR_EN:
-        return this.intrEn;
+        return this.status.enable;
       case ENG_FAULT_LO:
-        return this.fault % 2 ** 32;
+        return lo32(this.fault);
       case ENG_FAULT_HI:
-        return Math.floor(this.fault / 2 ** 32);
+        return hi32(this.fault);
       default:
         return 0;
     }
   }
 
-  private write32(off: number, v: number): void {
-    const u = v >>> 0;
+  protected write32(off: number, v: number): void {
     switch (off) {
       case ENG_SRC_LO:
-        this.src = this.src - (this.src % 2 ** 32) + u;
+        this.src = setLo32(this.src, v);
         break;
       case ENG_SRC_HI:
-        this.src = u * 2 ** 32 + (this.src % 2 ** 32);
+        this.src = setHi32(this.src, v);
         break;
       case ENG_DST_LO:
-        this.dst = this.dst - (this.dst % 2 ** 32) + u;
+        this.dst = setLo32(this.dst, v);
         break;
       case ENG_DST_HI:
-        this.dst = u * 2 ** 32 + (this.dst % 2 ** 32);
+        this.dst = setHi32(this.dst, v);
         break;
       case ENG_LEN:
-        this.len = u;
+        this.len = v >>> 0;
         break;
       case ENG_GO:
-        this.ctx.core.sched.schedule(500, () => this.copy(), `${this.ctx.name}:copy`);
+        this.after(500, 'copy', () => this.copy());
         break;
       case ENG_STATUS:
-        this.status &= ~u;
-        this.update();
+        this.status.ack(v);
         break;
       case ENG_INTR_EN:
-        this.intrEn = u;
-        this.update();
+        this.status.setEnable(v);
         break;
       default:
         break;
@@ -104,17 +87,11 @@ export class DmaEngineHw implements DeviceHardware {
   private copy(): void {
     const buf = new Uint8Array(this.len);
     if (!this.io.read(this.src, buf) || !this.io.write(this.dst, buf)) {
-      this.fault = this.io.lastFault?.addr ?? 0;
-      this.status |= ENG_STATUS_ERROR;
+      this.fault = this.lastFaultAddr();
+      this.status.raise(ENG_STATUS_ERROR);
     } else {
       this.copies++;
-      this.status |= ENG_STATUS_DONE;
+      this.status.raise(ENG_STATUS_DONE);
     }
-    this.update();
-  }
-
-  private update(): void {
-    if ((this.status & this.intrEn) !== 0) this.irq.raise();
-    else this.irq.lower();
   }
 }

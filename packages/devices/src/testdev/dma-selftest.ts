@@ -41,25 +41,13 @@ export class DmaEngine {
     const src = pattern(SELFTEST_BYTES, seed);
     coherentWrite(this.core.cache, this.buf, 0, src);
     coherentWrite(this.core.cache, this.buf, SELFTEST_BYTES, new Uint8Array(SELFTEST_BYTES));
-    const w = (off: number, v: number): void => this.core.mmio.writel(this.base + off, v);
     const srcAddr = takeInjectedFault(this.dev) ? BAD_DMA_ADDR : this.buf.dmaHandle;
-    this.status = 0;
-    w(E.ENG_SRC_LO, lo32(srcAddr));
-    w(E.ENG_SRC_HI, hi32(srcAddr));
-    w(E.ENG_DST_LO, lo32(this.buf.dmaHandle + SELFTEST_BYTES));
-    w(E.ENG_DST_HI, hi32(this.buf.dmaHandle + SELFTEST_BYTES));
-    w(E.ENG_LEN, SELFTEST_BYTES);
-    w(E.ENG_GO, 1);
-    if (!waitFor(this.core.sched, () => this.status !== 0)) {
+    const t = this.transfer(srcAddr, this.buf.dmaHandle + SELFTEST_BYTES, SELFTEST_BYTES);
+    if (t.rc !== 0) {
       this.failures++;
-      this.core.log.devErr(this.dev, 'DMA self-test timed out');
-      return -ETIMEDOUT;
-    }
-    if ((this.status & E.ENG_STATUS_ERROR) !== 0) {
-      this.failures++;
-      const fa = this.core.mmio.readl(this.base + E.ENG_FAULT_LO) + this.core.mmio.readl(this.base + E.ENG_FAULT_HI) * 2 ** 32;
-      this.core.log.devErr(this.dev, `DMA self-test: bus error at ${hex(fa)}`);
-      return -EIO;
+      if (t.rc === -ETIMEDOUT) this.core.log.devErr(this.dev, 'DMA self-test timed out');
+      else this.core.log.devErr(this.dev, `DMA self-test: bus error at ${hex(t.faultAddr)}`);
+      return t.rc;
     }
     const got = new Uint8Array(SELFTEST_BYTES);
     coherentRead(this.core.cache, this.buf, SELFTEST_BYTES, got);
@@ -69,6 +57,27 @@ export class DmaEngine {
       return -EIO;
     }
     return 0;
+  }
+
+  /**
+   * One memcpy of `len` bytes between two device (bus) addresses, waiting for the interrupt.
+   * rc is 0, -ETIMEDOUT, or -EIO with the address the engine reported in its fault registers.
+   */
+  transfer(srcAddr: number, dstAddr: number, len: number): { rc: number; faultAddr: number } {
+    const w = (off: number, v: number): void => this.core.mmio.writel(this.base + off, v);
+    this.status = 0;
+    w(E.ENG_SRC_LO, lo32(srcAddr));
+    w(E.ENG_SRC_HI, hi32(srcAddr));
+    w(E.ENG_DST_LO, lo32(dstAddr));
+    w(E.ENG_DST_HI, hi32(dstAddr));
+    w(E.ENG_LEN, len);
+    w(E.ENG_GO, 1);
+    if (!waitFor(this.core.sched, () => this.status !== 0)) return { rc: -ETIMEDOUT, faultAddr: 0 };
+    if ((this.status & E.ENG_STATUS_ERROR) !== 0) {
+      const fa = this.core.mmio.readl(this.base + E.ENG_FAULT_LO) + this.core.mmio.readl(this.base + E.ENG_FAULT_HI) * 2 ** 32;
+      return { rc: -EIO, faultAddr: fa };
+    }
+    return { rc: 0, faultAddr: 0 };
   }
 
   release(): void {

@@ -31,13 +31,13 @@ export function builtinModels(): ModelCatalogue {
       ['calxeda,hb-xgmac', ['net-loopback']],
       ['brcm,bcm2711-hvs', ['display-import']],
       ['brcm,2711-v3d', ['display-import']],
-      ['generic-ehci', []],
-      ['generic-ohci', []],
+      ['generic-ehci', ['dma-selftest']],
+      ['generic-ohci', ['dma-selftest']],
     ]),
     pciIds: new Map([
       ['1b36:0010', ['nvme-io']],
       ['11ab:4380', ['net-loopback']],
-      ['1b36:0005', []],
+      ['1b36:0005', ['dma-selftest']],
     ]),
     iommuCompatibles: new Map([
       ['arm,mmu-400', { maxContextBanks: 8, maxStreamMatchRegisters: 128 }],

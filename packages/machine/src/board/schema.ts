@@ -163,6 +163,15 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
     blockSize: size.default(16 * 1024),
     unalignedFirst: z.boolean().default(false),
   }),
+  z.strictObject({
+    kind: z.literal('dma-selftest'),
+    device: name,
+    rounds: z.number().int().min(1).default(1),
+    bug: z
+      .enum(['double-unmap', 'sync-sg-mapped-nents', 'sg-boundary'])
+      .optional()
+      .meta({ description: 'a driver bug each round commits on purpose through the DMA API (memcpy-engine devices: pci-testdev, generic-ehci, generic-ohci)' }),
+  }),
 ]);
 
 export const BoardSchema = z.strictObject({

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from './program';
 
@@ -36,9 +39,6 @@ describe('dmasim CLI', () => {
 
 describe('traces and replay', () => {
   it('replays a recorded run byte for byte and refuses a trace whose board changed', async () => {
-    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'dmasim-trace-'));
     const board = join(dir, 'board.yaml');
     writeFileSync(board, 'extends: juno-r1\nname: traced\nkernel: { probe: { order: shuffle, seed: 5 } }\n');
@@ -84,9 +84,6 @@ describe('explore command', () => {
 
 describe('third-party plugins', () => {
   it('loads device models from the modules a board lists and validates against them', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'dmasim-plugin-'));
     writeFileSync(
       join(dir, 'acme.mjs'),
