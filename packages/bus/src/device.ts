@@ -67,6 +67,13 @@ export function defaultDmaParams(): DmaParams {
   };
 }
 
+/** dmaBitMask(n) for the widths a mask can have (0..64), computed once: the DMA API asks per mapping. */
+const MASK_LIMITS: readonly number[] = Array.from({ length: 65 }, (_, bits) => dmaBitMask(bits));
+
+function maskLimit(bits: number): number {
+  return MASK_LIMITS[bits] ?? dmaBitMask(bits);
+}
+
 /** struct device. */
 export class Device {
   bus: DeviceBusRef | null = null;
@@ -102,11 +109,11 @@ export class Device {
 
   /** Highest address the streaming mask allows. */
   get dmaMaskLimit(): number {
-    return dmaBitMask(this.dma.maskBits);
+    return maskLimit(this.dma.maskBits);
   }
 
   get coherentDmaMaskLimit(): number {
-    return dmaBitMask(this.dma.coherentMaskBits);
+    return maskLimit(this.dma.coherentMaskBits);
   }
 
   getSlot<T>(slot: Slot<T>): T | undefined {

@@ -16,6 +16,7 @@ import {
   hex,
   ilog2,
   isAligned,
+  pageOffset,
   isPowerOfTwo,
   pagesSpanned,
   parseAddress,
@@ -165,3 +166,28 @@ describe('parseSize / parseAddress', () => {
     );
   });
 });
+
+describe('alignment helpers above 2^31', () => {
+  it('alignDown/alignUp/isAligned/pageOffset give what the remainder operator gives, for any number', () => {
+    const num = fc.oneof(
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.double({ min: 0, max: 2 ** 60, noNaN: true }),
+    );
+    const align = fc.oneof(fc.integer({ min: 0, max: 52 }).map((b) => 2 ** b), fc.integer({ min: 1, max: 2 ** 40 }), fc.constantFrom(0.5, 3.5, 0));
+    fc.assert(
+      fc.property(num, align, (x, a) => {
+        const r = x % a;
+        expect(alignDown(x, a)).toBe(x - r);
+        expect(alignUp(x, a)).toBe(r === 0 ? x : x + (a - r));
+        expect(isAligned(x, a)).toBe(r === 0);
+        expect(pageOffset(x)).toBe(x % PAGE_SIZE);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(alignDown(2 ** 52 + 4097, PAGE_SIZE)).toBe(2 ** 52 + 4096);
+    expect(alignUp(0x1_0000_0001, 2 * MiB)).toBe(0x1_0020_0000);
+    expect(pageOffset(0xffff_f123)).toBe(0x123);
+  });
+});
+

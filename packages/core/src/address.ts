@@ -63,17 +63,31 @@ export function ffs(x: number): number {
   return n;
 }
 
+/**
+ * `x % m`, with the same result for every input, but without V8's floating-point remainder call
+ * when x is beyond 2^31 (any address above 2 GiB). For 0 <= x <= 2^53 and a whole m, the product
+ * floor(x / m) * m is an exact integer, and when it is not above x (the quotient did not round up)
+ * the subtraction is exact too, so a result in [0, m) is the true remainder. Anything else takes `%`.
+ */
+function rem(x: number, m: number): number {
+  if (x >= 0 && x <= Number.MAX_SAFE_INTEGER && m === Math.floor(m)) {
+    const r = x - Math.floor(x / m) * m;
+    if (r >= 0 && r < m) return r;
+  }
+  return x % m;
+}
+
 export function alignDown(x: number, align: number): number {
-  return x - (x % align);
+  return x - rem(x, align);
 }
 
 export function alignUp(x: number, align: number): number {
-  const r = x % align;
+  const r = rem(x, align);
   return r === 0 ? x : x + (align - r);
 }
 
 export function isAligned(x: number, align: number): boolean {
-  return x % align === 0;
+  return rem(x, align) === 0;
 }
 
 export function pfnOf(addr: PhysAddr): number {
@@ -85,7 +99,7 @@ export function pfnToPhys(pfn: number): PhysAddr {
 }
 
 export function pageOffset(addr: number): number {
-  return addr % PAGE_SIZE;
+  return rem(addr, PAGE_SIZE);
 }
 
 /** Pages needed to cover `size` bytes starting at `offset` inside a page. */

@@ -1,7 +1,9 @@
-import { type IrqLine } from '@dmasim/core';
-import { PortIo, getU32, getU64 } from '../common/port-io';
+import { getU32, getU64 } from '../common/port-io';
 import { CHECKSUM_INIT, fnv1a } from '../common/pattern';
-import type { DeviceHardware, HardwareContext } from '../model';
+import { IrqStatus } from '../common/irq-status';
+import { MmioDeviceHw } from '../common/mmio-device-hw';
+import { hi32, lo32, setHi32, setLo32 } from '../common/reg64';
+import type { HardwareContext } from '../model';
 import { SEG_ENTRY_SIZE } from './frame-job';
 
 export const HVS_DISPCTRL = 0x00;
@@ -28,13 +30,10 @@ const SCAN_CHUNK = 64 * 1024;
  * sees them, i.e. through the 1 GiB `dma-ranges` window), fetched through the DMA port; the frame's
  * checksum lands in a register so the driver can check the pixels it expected.
  */
-export class HvsHw implements DeviceHardware {
+export class HvsHw extends MmioDeviceHw {
   readonly mmioSize = 0x1000;
-  private readonly io: PortIo;
-  private readonly irq: IrqLine;
+  private readonly stat = new IrqStatus(this.irq);
   private ctrl = 0;
-  private stat = 0;
-  private intrEn = 0;
   private dlist = 0;
   private count = 0;
   private crc = 0;
@@ -42,65 +41,54 @@ export class HvsHw implements DeviceHardware {
   private fault = 0;
   framesScanned = 0;
 
-  constructor(private readonly ctx: HardwareContext) {
-    this.io = new PortIo(ctx.dmaPort);
-    this.irq = ctx.core.irqs.line(ctx.irq);
-    ctx.core.mmio.map(ctx.name, ctx.mmioBase, this.mmioSize, { read32: (o) => this.read32(o), write32: (o, v) => this.write32(o, v) });
+  constructor(ctx: HardwareContext) {
+    super(ctx);
+    this.mapMmio();
   }
 
-  get name(): string {
-    return this.ctx.name;
-  }
-
-  destroy(): void {
-    this.ctx.core.mmio.unmap(this.ctx.name);
-  }
-
-  private read32(off: number): number {
+  protected read32(off: number): number {
     switch (off) {
       case HVS_DISPCTRL:
         return this.ctrl >>> 0;
       case HVS_DISPSTAT:
-        return this.stat;
+        return this.stat.status;
       case HVS_INTR_EN:
-        return this.intrEn;
+        return this.stat.enable;
       case HVS_CRC:
         return this.crc;
       case HVS_BYTES:
         return this.bytes;
       case HVS_FAULT_LO:
-        return this.fault % 2 ** 32;
+        return lo32(this.fault);
       case HVS_FAULT_HI:
-        return Math.floor(this.fault / 2 ** 32);
+        return hi32(this.fault);
       default:
         return 0;
     }
   }
 
-  private write32(off: number, v: number): void {
+  protected write32(off: number, v: number): void {
     switch (off) {
       case HVS_DISPCTRL:
         this.ctrl = v >>> 0;
         break;
       case HVS_DISPSTAT:
-        this.stat &= ~v;
-        this.update();
+        this.stat.ack(v);
         break;
       case HVS_INTR_EN:
-        this.intrEn = v >>> 0;
-        this.update();
+        this.stat.setEnable(v);
         break;
       case HVS_DLIST_LO:
-        this.dlist = this.dlist - (this.dlist % 2 ** 32) + (v >>> 0);
+        this.dlist = setLo32(this.dlist, v);
         break;
       case HVS_DLIST_HI:
-        this.dlist = (v >>> 0) * 2 ** 32 + (this.dlist % 2 ** 32);
+        this.dlist = setHi32(this.dlist, v);
         break;
       case HVS_DLIST_COUNT:
         this.count = v >>> 0;
         break;
       case HVS_GO:
-        if ((this.ctrl & DISPCTRL_ENABLE) !== 0) this.ctx.core.sched.schedule(1000, () => this.scanout(), `${this.ctx.name}:scanout`);
+        if ((this.ctrl & DISPCTRL_ENABLE) !== 0) this.after(1000, 'scanout', () => this.scanout());
         break;
       default:
         break;
@@ -127,21 +115,11 @@ export class HvsHw implements DeviceHardware {
     this.crc = h;
     this.bytes = total;
     this.framesScanned++;
-    this.raise(DISPSTAT_FRAME_DONE);
+    this.stat.raise(DISPSTAT_FRAME_DONE);
   }
 
   private fail(): void {
-    this.fault = this.io.lastFault?.addr ?? 0;
-    this.raise(DISPSTAT_DMA_ERROR);
-  }
-
-  private raise(bits: number): void {
-    this.stat |= bits;
-    this.update();
-  }
-
-  private update(): void {
-    if ((this.stat & this.intrEn) !== 0) this.irq.raise();
-    else this.irq.lower();
+    this.fault = this.lastFaultAddr();
+    this.stat.raise(DISPSTAT_DMA_ERROR);
   }
 }

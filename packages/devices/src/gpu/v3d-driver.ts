@@ -4,7 +4,6 @@ import {
   DMA_BIDIRECTIONAL,
   SgTable,
   dmaAllocCoherent,
-  dmaFreeCoherent,
   dmaMapSgtable,
   dmaSetMaskAndCoherent,
   dmaSetMaxSegSize,
@@ -18,6 +17,7 @@ import {
 import { coherentWrite } from '../common/cpu-access';
 import { BAD_DMA_ADDR, takeInjectedFault } from '../common/fault-inject';
 import { hi32, lo32 } from '../common/port-io';
+import { dmaFreeCoherentBuffers } from '../common/driver-dma';
 import { deviceResources } from '../common/resources';
 import { DEFAULT_TIMEOUT_NS, waitFor } from '../common/wait';
 import type { DmaBuf } from './dma-buf';
@@ -161,7 +161,7 @@ export class V3dGpu {
 
   release(): void {
     this.core.irqs.freeIrq(this.irq, V3D_DRIVER_NAME);
-    dmaFreeCoherent(this.dev, this.jobList.size, this.jobList.cpuAddr, this.jobList.dmaHandle);
+    dmaFreeCoherentBuffers(this.dev, this.jobList);
   }
 }
 
@@ -196,7 +196,7 @@ function v3dProbe(core: CoreServices, dev: Device): number {
   const gpu = new V3dGpu(core, dev, res.mmioBase, res.irq, jobList);
   const irc = core.irqs.requestIrq(res.irq, () => gpu.interrupt(), V3D_DRIVER_NAME);
   if (irc !== 0) {
-    dmaFreeCoherent(dev, jobList.size, jobList.cpuAddr, jobList.dmaHandle);
+    dmaFreeCoherentBuffers(dev, jobList);
     return irc;
   }
   core.mmio.writel(res.mmioBase + V.V3D_INTR_EN, V.V3D_STATUS_DONE | V.V3D_STATUS_ERROR);

@@ -1,7 +1,9 @@
-import { type IrqLine } from '@dmasim/core';
-import { PortIo, getU32, getU64 } from '../common/port-io';
+import { getU32, getU64 } from '../common/port-io';
 import { fillPattern } from '../common/pattern';
-import type { DeviceHardware, HardwareContext } from '../model';
+import { IrqStatus } from '../common/irq-status';
+import { MmioDeviceHw } from '../common/mmio-device-hw';
+import { hi32, lo32, setHi32, setLo32 } from '../common/reg64';
+import type { HardwareContext } from '../model';
 import { SEG_ENTRY_SIZE } from './frame-job';
 
 export const V3D_IDENT = 0x00;
@@ -25,78 +27,64 @@ const RENDER_NS_PER_KIB = 50;
  * The Raspberry Pi 4 V3D as a frame renderer: a job names a pattern seed and a segment list; the
  * GPU writes the patterned frame across the segments through its DMA port and interrupts.
  */
-export class V3dHw implements DeviceHardware {
+export class V3dHw extends MmioDeviceHw {
   readonly mmioSize = 0x1000;
-  private readonly io: PortIo;
-  private readonly irq: IrqLine;
+  private readonly status = new IrqStatus(this.irq);
   private seed = 0;
   private list = 0;
   private count = 0;
-  private status = 0;
-  private intrEn = 0;
   private fault = 0;
   framesRendered = 0;
 
   constructor(
-    private readonly ctx: HardwareContext,
+    ctx: HardwareContext,
     private readonly paWidth = 10,
   ) {
-    this.io = new PortIo(ctx.dmaPort);
-    this.irq = ctx.core.irqs.line(ctx.irq);
-    ctx.core.mmio.map(ctx.name, ctx.mmioBase, this.mmioSize, { read32: (o) => this.read32(o), write32: (o, v) => this.write32(o, v) });
+    super(ctx);
+    this.mapMmio();
   }
 
-  get name(): string {
-    return this.ctx.name;
-  }
-
-  destroy(): void {
-    this.ctx.core.mmio.unmap(this.ctx.name);
-  }
-
-  private read32(off: number): number {
+  protected read32(off: number): number {
     switch (off) {
       case V3D_IDENT:
         return 0x04020000; // 4.2
       case V3D_MMU_DEBUG_INFO:
         return this.paWidth;
       case V3D_STATUS:
-        return this.status;
+        return this.status.status;
       case V3D_INTR_EN:
-        return this.intrEn;
+        return this.status.enable;
       case V3D_FAULT_LO:
-        return this.fault % 2 ** 32;
+        return lo32(this.fault);
       case V3D_FAULT_HI:
-        return Math.floor(this.fault / 2 ** 32);
+        return hi32(this.fault);
       default:
         return 0;
     }
   }
 
-  private write32(off: number, v: number): void {
+  protected write32(off: number, v: number): void {
     switch (off) {
       case V3D_JOB_SEED:
         this.seed = v >>> 0;
         break;
       case V3D_JOB_LIST_LO:
-        this.list = this.list - (this.list % 2 ** 32) + (v >>> 0);
+        this.list = setLo32(this.list, v);
         break;
       case V3D_JOB_LIST_HI:
-        this.list = (v >>> 0) * 2 ** 32 + (this.list % 2 ** 32);
+        this.list = setHi32(this.list, v);
         break;
       case V3D_JOB_COUNT:
         this.count = v >>> 0;
         break;
       case V3D_JOB_SUBMIT:
-        this.ctx.core.sched.schedule(1000, () => this.render(), `${this.ctx.name}:render`);
+        this.after(1000, 'render', () => this.render());
         break;
       case V3D_STATUS:
-        this.status &= ~v;
-        this.update();
+        this.status.ack(v);
         break;
       case V3D_INTR_EN:
-        this.intrEn = v >>> 0;
-        this.update();
+        this.status.setEnable(v);
         break;
       default:
         break;
@@ -121,21 +109,11 @@ export class V3dHw implements DeviceHardware {
     }
     this.framesRendered++;
     // rendering takes time in proportion to the frame
-    this.ctx.core.sched.schedule(Math.ceil(total / 1024) * RENDER_NS_PER_KIB, () => this.raise(V3D_STATUS_DONE), `${this.ctx.name}:done`);
+    this.after(Math.ceil(total / 1024) * RENDER_NS_PER_KIB, 'done', () => this.status.raise(V3D_STATUS_DONE));
   }
 
   private fail(): void {
-    this.fault = this.io.lastFault?.addr ?? 0;
-    this.raise(V3D_STATUS_ERROR);
-  }
-
-  private raise(bits: number): void {
-    this.status |= bits;
-    this.update();
-  }
-
-  private update(): void {
-    if ((this.status & this.intrEn) !== 0) this.irq.raise();
-    else this.irq.lower();
+    this.fault = this.lastFaultAddr();
+    this.status.raise(V3D_STATUS_ERROR);
   }
 }

@@ -4,7 +4,6 @@ import {
   DMA_TO_DEVICE,
   SgTable,
   dmaAllocCoherent,
-  dmaFreeCoherent,
   dmaMapSgtable,
   dmaSetMaskAndCoherent,
   dmaUnmapSgtable,
@@ -17,6 +16,7 @@ import {
 import { coherentWrite } from '../common/cpu-access';
 import { BAD_DMA_ADDR, takeInjectedFault } from '../common/fault-inject';
 import { hi32, lo32 } from '../common/port-io';
+import { dmaFreeCoherentBuffers } from '../common/driver-dma';
 import { deviceResources } from '../common/resources';
 import { DEFAULT_TIMEOUT_NS, waitFor } from '../common/wait';
 import type { DmaBuf } from './dma-buf';
@@ -127,7 +127,7 @@ export class Vc4Drm {
   }
 
   release(): void {
-    dmaFreeCoherent(this.dev, this.dlist.size, this.dlist.cpuAddr, this.dlist.dmaHandle);
+    dmaFreeCoherentBuffers(this.dev, this.dlist);
   }
 }
 

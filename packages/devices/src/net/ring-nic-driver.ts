@@ -1,19 +1,18 @@
 import type { Device } from '@dmasim/bus';
-import { ENODEV, ENOMEM, ENOSPC, PAGE_SIZE, dmaBitMask, hex, type CoreServices } from '@dmasim/core';
+import { ENODEV, ENOMEM, ENOSPC, PAGE_SIZE, hex, type CoreServices } from '@dmasim/core';
 import {
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   dmaAllocCoherent,
-  dmaFreeCoherent,
   dmaMapSingle,
   dmaMappingError,
-  dmaSetMaskAndCoherent,
   dmaUnmapSingle,
   type DmaCoherentBuffer,
 } from '@dmasim/dma-mapping';
 import { coherentRead, coherentWrite } from '../common/cpu-access';
 import { BAD_DMA_ADDR, takeInjectedFault } from '../common/fault-inject';
 import { getU32, hi32, lo32, putU32, putU64 } from '../common/port-io';
+import { dmaFreeCoherentBuffers, dmaSetMaskWithFallback } from '../common/driver-dma';
 import { deviceResources } from '../common/resources';
 import * as R from './ring-nic-regs';
 
@@ -271,8 +270,7 @@ export class NetDev {
   release(): void {
     this.close();
     this.core.irqs.freeIrq(this.irq, this.driverName);
-    dmaFreeCoherent(this.dev, this.txRing.size, this.txRing.cpuAddr, this.txRing.dmaHandle);
-    dmaFreeCoherent(this.dev, this.rxRing.size, this.rxRing.cpuAddr, this.rxRing.dmaHandle);
+    dmaFreeCoherentBuffers(this.dev, this.txRing, this.rxRing);
   }
 }
 
@@ -284,8 +282,7 @@ export function ringNicProbe(core: CoreServices, dev: Device, driverName: string
   const res = deviceResources(dev);
   if (res === null) return -ENODEV;
   const dma64 = (core.mmio.readl(res.mmioBase + R.NIC_HW_FEATURE) & R.FEATURE_DMA64) !== 0;
-  let rc = dmaSetMaskAndCoherent(dev, dmaBitMask(dma64 ? 64 : 32));
-  if (rc !== 0 && dma64) rc = dmaSetMaskAndCoherent(dev, dmaBitMask(32));
+  let rc = dmaSetMaskWithFallback(dev, dma64 ? 64 : 32);
   if (rc !== 0) {
     core.log.devErr(dev, 'No usable DMA configuration, aborting');
     return rc;
@@ -293,8 +290,7 @@ export function ringNicProbe(core: CoreServices, dev: Device, driverName: string
   const txRing = dmaAllocCoherent(dev, NIC_TX_RING * R.DESC_SIZE);
   const rxRing = dmaAllocCoherent(dev, NIC_RX_RING * R.DESC_SIZE);
   if (txRing === null || rxRing === null) {
-    if (txRing) dmaFreeCoherent(dev, txRing.size, txRing.cpuAddr, txRing.dmaHandle);
-    if (rxRing) dmaFreeCoherent(dev, rxRing.size, rxRing.cpuAddr, rxRing.dmaHandle);
+    dmaFreeCoherentBuffers(dev, txRing, rxRing);
     return -ENOMEM;
   }
   const n = ifIndex.get(core) ?? 0;

@@ -1,18 +1,18 @@
 import type { BusServices, Device, PciDev, PciDriver } from '@dmasim/bus';
-import { EBUSY, EINVAL, EIO, ENODEV, ENOMEM, ETIMEDOUT, alignDown, dmaBitMask, type CoreServices, type LogDevice } from '@dmasim/core';
+import { EBUSY, EINVAL, EIO, ENODEV, ENOMEM, ETIMEDOUT, alignDown, type CoreServices, type LogDevice } from '@dmasim/core';
 import {
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   dmaAllocCoherent,
-  dmaFreeCoherent,
   dmaMapSg,
-  dmaSetMaskAndCoherent,
   dmaUnmapSg,
   type DmaCoherentBuffer,
   type DmaDataDirection,
   type Scatterlist,
 } from '@dmasim/dma-mapping';
 import type { BlockQueue, BlockRequest, BlockStatus } from '../common/block-workload';
+import { blockRwSync } from '../common/block-sync';
+import { dmaFreeCoherentBuffers, dmaSetMaskWithFallback } from '../common/driver-dma';
 import { coherentRead, coherentWrite } from '../common/cpu-access';
 import { BAD_DMA_ADDR, takeInjectedFault } from '../common/fault-inject';
 import { iovaLinkApi, type DmaIovaState, type IovaLinkApi } from '../common/iova-link';
@@ -98,17 +98,14 @@ export class NvmeCtrl implements BlockQueue {
     const sq = dmaAllocCoherent(this.dev, depth * N.NVME_SQE_SIZE);
     const cq = dmaAllocCoherent(this.dev, depth * N.NVME_CQE_SIZE);
     if (sq === null || cq === null) {
-      if (sq) dmaFreeCoherent(this.dev, sq.size, sq.cpuAddr, sq.dmaHandle);
-      if (cq) dmaFreeCoherent(this.dev, cq.size, cq.cpuAddr, cq.dmaHandle);
+      dmaFreeCoherentBuffers(this.dev, sq, cq);
       return null;
     }
     return { qid, sq, cq, depth, sqTail: 0, cqHead: 0, phase: 1 };
   }
 
   private freeQueue(q: Queue | null): void {
-    if (!q) return;
-    dmaFreeCoherent(this.dev, q.sq.size, q.sq.cpuAddr, q.sq.dmaHandle);
-    dmaFreeCoherent(this.dev, q.cq.size, q.cq.cpuAddr, q.cq.dmaHandle);
+    if (q) dmaFreeCoherentBuffers(this.dev, q.sq, q.cq);
   }
 
   /** Enables the controller with fresh queues and creates the I/O queue pair; 0 or -errno. */
@@ -324,10 +321,7 @@ export class NvmeCtrl implements BlockQueue {
   }
 
   rw(req: BlockRequest): number {
-    const cmd = this.submit(req);
-    if (typeof cmd === 'number') return cmd;
-    this.waitIdle();
-    return cmd.status === 'ok' ? 0 : -EIO;
+    return blockRwSync(this, req);
   }
 
   release(): void {
@@ -336,7 +330,7 @@ export class NvmeCtrl implements BlockQueue {
     this.freeQueue(this.admin);
     this.freeQueue(this.ioq);
     this.admin = this.ioq = null;
-    dmaFreeCoherent(this.dev, this.prpPool.size, this.prpPool.cpuAddr, this.prpPool.dmaHandle);
+    dmaFreeCoherentBuffers(this.dev, this.prpPool);
   }
 }
 
@@ -360,8 +354,7 @@ export function nvmeDriver(core: CoreServices, bus: BusServices): PciDriver {
 function nvmeProbe(core: CoreServices, dev: Device): number {
   const res = deviceResources(dev);
   if (res === null) return -ENODEV;
-  let rc = dmaSetMaskAndCoherent(dev, dmaBitMask(64));
-  if (rc !== 0) rc = dmaSetMaskAndCoherent(dev, dmaBitMask(32));
+  let rc = dmaSetMaskWithFallback(dev, 64);
   if (rc !== 0) return -ENODEV;
   const prpPool = dmaAllocCoherent(dev, MAX_TAGS * N.NVME_PAGE);
   if (prpPool === null) return -ENOMEM;

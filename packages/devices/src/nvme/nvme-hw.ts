@@ -1,8 +1,9 @@
 import { PciFunctionHw } from '@dmasim/bus';
-import { type IrqLine } from '@dmasim/core';
-import { PortIo, getU32, getU64, putU32 } from '../common/port-io';
+import { MmioDeviceHw } from '../common/mmio-device-hw';
+import { getU32, getU64, putU32 } from '../common/port-io';
+import { setHi32, setLo32 } from '../common/reg64';
 import { SparseDisk } from '../common/sparse-disk';
-import type { DeviceHardware, HardwareContext } from '../model';
+import type { HardwareContext } from '../model';
 import * as N from './nvme-regs';
 
 const CMD_LATENCY_NS = 1500;
@@ -30,12 +31,10 @@ interface Cq {
  * transfer completes the command with Data Transfer Error; one while fetching a command is fatal
  * (CSTS.CFS).
  */
-export class NvmeHw implements DeviceHardware {
+export class NvmeHw extends MmioDeviceHw {
   readonly mmioSize = 0x2000;
-  readonly pciFunction: PciFunctionHw;
-  readonly disk: SparseDisk;
-  private readonly io: PortIo;
-  private readonly irq: IrqLine;
+  readonly pciFunction = new PciFunctionHw({ vendor: 0x1b36, device: 0x0010, classCode: 0x010802, subsystemVendor: 0x1af4, subsystem: 0x1100 });
+  readonly disk = new SparseDisk(2 ** 24);
   private cc = 0;
   private csts = 0;
   private aqa = 0;
@@ -44,27 +43,15 @@ export class NvmeHw implements DeviceHardware {
   private intMask = 0;
   private sqs = new Map<number, Sq>();
   private cqs = new Map<number, Cq>();
-  private busy = false;
   commandsDone = 0;
   dataFaults = 0;
 
-  constructor(private readonly ctx: HardwareContext) {
-    this.pciFunction = new PciFunctionHw({ vendor: 0x1b36, device: 0x0010, classCode: 0x010802, subsystemVendor: 0x1af4, subsystem: 0x1100 });
-    this.disk = new SparseDisk(2 ** 24);
-    this.io = new PortIo(ctx.dmaPort);
-    this.irq = ctx.core.irqs.line(ctx.irq);
-    ctx.core.mmio.map(ctx.name, ctx.mmioBase, this.mmioSize, { read32: (o) => this.read32(o), write32: (o, v) => this.write32(o, v) });
+  constructor(ctx: HardwareContext) {
+    super(ctx);
+    this.mapMmio();
   }
 
-  get name(): string {
-    return this.ctx.name;
-  }
-
-  destroy(): void {
-    this.ctx.core.mmio.unmap(this.ctx.name);
-  }
-
-  private read32(off: number): number {
+  protected read32(off: number): number {
     switch (off) {
       case N.NVME_REG_CAP:
         return 1023 | (1 << 16); // MQES 1023, contiguous queues required
@@ -86,7 +73,7 @@ export class NvmeHw implements DeviceHardware {
     }
   }
 
-  private write32(off: number, v: number): void {
+  protected write32(off: number, v: number): void {
     switch (off) {
       case N.NVME_REG_CC:
         this.writeCc(v >>> 0);
@@ -95,16 +82,16 @@ export class NvmeHw implements DeviceHardware {
         this.aqa = v >>> 0;
         return;
       case N.NVME_REG_ASQ:
-        this.asq = this.asq - (this.asq % 2 ** 32) + (v >>> 0);
+        this.asq = setLo32(this.asq, v);
         return;
       case N.NVME_REG_ASQ + 4:
-        this.asq = (v >>> 0) * 2 ** 32 + (this.asq % 2 ** 32);
+        this.asq = setHi32(this.asq, v);
         return;
       case N.NVME_REG_ACQ:
-        this.acq = this.acq - (this.acq % 2 ** 32) + (v >>> 0);
+        this.acq = setLo32(this.acq, v);
         return;
       case N.NVME_REG_ACQ + 4:
-        this.acq = (v >>> 0) * 2 ** 32 + (this.acq % 2 ** 32);
+        this.acq = setHi32(this.acq, v);
         return;
       case N.NVME_REG_INTMS:
         this.intMask = (this.intMask | v) >>> 0;
@@ -124,7 +111,7 @@ export class NvmeHw implements DeviceHardware {
         const sq = this.sqs.get(qid);
         if (sq) {
           sq.tail = v % sq.size;
-          this.kick();
+          this.doorbell(CMD_LATENCY_NS, 'cmd', () => this.process());
         }
       } else {
         const cq = this.cqs.get(qid);
@@ -153,14 +140,7 @@ export class NvmeHw implements DeviceHardware {
     }
   }
 
-  private kick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.ctx.core.sched.schedule(CMD_LATENCY_NS, () => this.process(), `${this.ctx.name}:cmd`);
-  }
-
   private process(): void {
-    this.busy = false;
     if ((this.csts & N.NVME_CSTS_RDY) === 0 || (this.csts & N.NVME_CSTS_CFS) !== 0) return;
     const sqe = new Uint8Array(N.NVME_SQE_SIZE);
     for (const [qid, sq] of [...this.sqs].sort((a, b) => a[0] - b[0])) {
@@ -274,7 +254,6 @@ export class NvmeHw implements DeviceHardware {
   private updateIrq(): void {
     let pending = false;
     for (const cq of this.cqs.values()) if (cq.head !== cq.tail) pending = true;
-    if (pending && (this.intMask & 1) === 0) this.irq.raise();
-    else this.irq.lower();
+    this.setIrqLevel(pending && (this.intMask & 1) === 0);
   }
 }

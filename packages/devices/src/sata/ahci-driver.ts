@@ -1,13 +1,11 @@
 import type { BusServices, Device, PlatformDevice, PlatformDriver } from '@dmasim/bus';
-import { EBUSY, EIO, ENODEV, ENOMEM, ETIMEDOUT, dmaBitMask, hex, type CoreServices } from '@dmasim/core';
+import { EBUSY, ENODEV, ENOMEM, ETIMEDOUT, hex, type CoreServices } from '@dmasim/core';
 import {
   DMA_FROM_DEVICE,
   DMA_TO_DEVICE,
   dmaAllocCoherent,
-  dmaFreeCoherent,
   dmaGetMaxSegSize,
   dmaMapSg,
-  dmaSetMaskAndCoherent,
   dmaUnmapSg,
   type DmaCoherentBuffer,
   type DmaDataDirection,
@@ -19,6 +17,8 @@ import { hi32, lo32, putU32, putU64 } from '../common/port-io';
 import { deviceResources } from '../common/resources';
 import { DEFAULT_TIMEOUT_NS, waitFor } from '../common/wait';
 import type { BlockQueue, BlockRequest, BlockStatus } from '../common/block-workload';
+import { blockRwSync } from '../common/block-sync';
+import { dmaFreeCoherentBuffers, dmaSetMaskWithFallback } from '../common/driver-dma';
 import * as R from './ahci-regs';
 
 export const AHCI_DRIVER_NAME = 'ahci';
@@ -200,18 +200,13 @@ export class AhciHost implements BlockQueue {
 
   /** Synchronous helper: one request, waited for. 0, or -errno. */
   rw(req: BlockRequest): number {
-    const cmd = this.submit(req);
-    if (typeof cmd === 'number') return cmd;
-    this.waitIdle();
-    return cmd.status === 'ok' ? 0 : -EIO;
+    return blockRwSync(this, req);
   }
 
   release(): void {
     this.stop();
     this.core.irqs.freeIrq(this.irq, AHCI_DRIVER_NAME);
-    dmaFreeCoherent(this.dev, this.tables.size, this.tables.cpuAddr, this.tables.dmaHandle);
-    dmaFreeCoherent(this.dev, this.rxFis.size, this.rxFis.cpuAddr, this.rxFis.dmaHandle);
-    dmaFreeCoherent(this.dev, this.cmdList.size, this.cmdList.cpuAddr, this.cmdList.dmaHandle);
+    dmaFreeCoherentBuffers(this.dev, this.tables, this.rxFis, this.cmdList);
   }
 }
 
@@ -244,8 +239,7 @@ function ahciProbe(core: CoreServices, dev: Device): number {
   if (res === null) return -ENODEV;
   const cap = core.mmio.readl(res.mmioBase + R.HOST_CAP);
   const s64 = (cap & R.HOST_CAP_64) !== 0;
-  let rc = dmaSetMaskAndCoherent(dev, dmaBitMask(s64 ? 64 : 32));
-  if (rc !== 0 && s64) rc = dmaSetMaskAndCoherent(dev, dmaBitMask(32));
+  let rc = dmaSetMaskWithFallback(dev, s64 ? 64 : 32);
   if (rc !== 0) {
     core.log.devErr(dev, 'DMA enable failed');
     return rc;
@@ -254,9 +248,7 @@ function ahciProbe(core: CoreServices, dev: Device): number {
   const rxFis = dmaAllocCoherent(dev, 256);
   const tables = dmaAllocCoherent(dev, R.NR_SLOTS * CMD_TBL_SZ);
   if (cmdList === null || rxFis === null || tables === null) {
-    if (tables) dmaFreeCoherent(dev, tables.size, tables.cpuAddr, tables.dmaHandle);
-    if (rxFis) dmaFreeCoherent(dev, rxFis.size, rxFis.cpuAddr, rxFis.dmaHandle);
-    if (cmdList) dmaFreeCoherent(dev, cmdList.size, cmdList.cpuAddr, cmdList.dmaHandle);
+    dmaFreeCoherentBuffers(dev, tables, rxFis, cmdList);
     return -ENOMEM;
   }
   const host = new AhciHost(core, dev, res.mmioBase, res.irq, cmdList, rxFis, tables);

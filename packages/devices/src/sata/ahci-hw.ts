@@ -1,7 +1,8 @@
-import type { IrqLine } from '@dmasim/core';
 import { hex } from '@dmasim/core';
-import type { DeviceHardware, HardwareContext } from '../model';
-import { PortIo, getU32 } from '../common/port-io';
+import type { HardwareContext } from '../model';
+import { MmioDeviceHw } from '../common/mmio-device-hw';
+import { getU32 } from '../common/port-io';
+import { hi32, lo32, setHi32, setLo32 } from '../common/reg64';
 import { SECTOR_SIZE, SparseDisk } from '../common/sparse-disk';
 import * as R from './ahci-regs';
 
@@ -20,11 +21,9 @@ export interface AhciHwOptions {
  * PRDTs are read from memory through the DMA port; data moves by PRD; completion and errors are
  * reported in PxIS and the interrupt line, as a real HBA does.
  */
-export class AhciHw implements DeviceHardware {
+export class AhciHw extends MmioDeviceHw {
   readonly mmioSize = 0x1000;
   readonly disk: SparseDisk;
-  private readonly io: PortIo;
-  private readonly irq: IrqLine;
   private ghc = 0;
   private hostIs = 0;
   private clb = 0;
@@ -35,30 +34,20 @@ export class AhciHw implements DeviceHardware {
   private tfd = R.ATA_DRDY;
   private serr = 0;
   private ci = 0;
-  private busy = false;
   /** Commands completed and DMA faults seen (for tests and reports). */
   commandsDone = 0;
   dmaFaults = 0;
 
   constructor(
-    private readonly ctx: HardwareContext,
+    ctx: HardwareContext,
     private readonly options: AhciHwOptions = {},
   ) {
+    super(ctx);
     this.disk = new SparseDisk(options.sectors ?? 2 ** 24);
-    this.io = new PortIo(ctx.dmaPort);
-    this.irq = ctx.core.irqs.line(ctx.irq);
-    ctx.core.mmio.map(ctx.name, ctx.mmioBase, this.mmioSize, { read32: (o) => this.read32(o), write32: (o, v) => this.write32(o, v) });
+    this.mapMmio();
   }
 
-  get name(): string {
-    return this.ctx.name;
-  }
-
-  destroy(): void {
-    this.ctx.core.mmio.unmap(this.ctx.name);
-  }
-
-  private read32(off: number): number {
+  protected read32(off: number): number {
     switch (off) {
       case R.HOST_CAP:
         // 32 slots, 1 port, NCQ, optional 64-bit
@@ -72,13 +61,13 @@ export class AhciHw implements DeviceHardware {
       case R.HOST_VERSION:
         return 0x00010300;
       case R.PORT0 + R.PORT_LST_ADDR:
-        return this.clb % 2 ** 32;
+        return lo32(this.clb);
       case R.PORT0 + R.PORT_LST_ADDR_HI:
-        return Math.floor(this.clb / 2 ** 32);
+        return hi32(this.clb);
       case R.PORT0 + R.PORT_FIS_ADDR:
-        return this.fb % 2 ** 32;
+        return lo32(this.fb);
       case R.PORT0 + R.PORT_FIS_ADDR_HI:
-        return Math.floor(this.fb / 2 ** 32);
+        return hi32(this.fb);
       case R.PORT0 + R.PORT_IRQ_STAT:
         return this.pis >>> 0;
       case R.PORT0 + R.PORT_IRQ_MASK:
@@ -98,7 +87,7 @@ export class AhciHw implements DeviceHardware {
     }
   }
 
-  private write32(off: number, v: number): void {
+  protected write32(off: number, v: number): void {
     switch (off) {
       case R.HOST_CTL:
         this.ghc = v >>> 0;
@@ -108,16 +97,16 @@ export class AhciHw implements DeviceHardware {
         this.updateIrq();
         break;
       case R.PORT0 + R.PORT_LST_ADDR:
-        this.clb = this.clb - (this.clb % 2 ** 32) + (v >>> 0);
+        this.clb = setLo32(this.clb, v);
         break;
       case R.PORT0 + R.PORT_LST_ADDR_HI:
-        this.clb = (v >>> 0) * 2 ** 32 + (this.clb % 2 ** 32);
+        this.clb = setHi32(this.clb, v);
         break;
       case R.PORT0 + R.PORT_FIS_ADDR:
-        this.fb = this.fb - (this.fb % 2 ** 32) + (v >>> 0);
+        this.fb = setLo32(this.fb, v);
         break;
       case R.PORT0 + R.PORT_FIS_ADDR_HI:
-        this.fb = (v >>> 0) * 2 ** 32 + (this.fb % 2 ** 32);
+        this.fb = setHi32(this.fb, v);
         break;
       case R.PORT0 + R.PORT_IRQ_STAT:
         this.pis = (this.pis & ~v) >>> 0;
@@ -137,7 +126,7 @@ export class AhciHw implements DeviceHardware {
       case R.PORT0 + R.PORT_CMD_ISSUE:
         if ((this.cmd & R.PORT_CMD_START) === 0) break;
         this.ci = (this.ci | v) >>> 0;
-        this.kick();
+        this.doorbell(CMD_LATENCY_NS, 'cmd', () => this.process());
         break;
       default:
         break;
@@ -155,15 +144,8 @@ export class AhciHw implements DeviceHardware {
     }
   }
 
-  private kick(): void {
-    if (this.busy) return;
-    this.busy = true;
-    this.ctx.core.sched.schedule(CMD_LATENCY_NS, () => this.process(), `${this.ctx.name}:cmd`);
-  }
-
   /** Executes every issued command, lowest slot first; stops at the first error as an HBA does. */
   private process(): void {
-    this.busy = false;
     if ((this.tfd & R.ATA_ERR) !== 0) return;
     for (let slot = 0; slot < R.NR_SLOTS; slot++) {
       const bit = (1 << slot) >>> 0;
@@ -227,8 +209,6 @@ export class AhciHw implements DeviceHardware {
   }
 
   private updateIrq(): void {
-    const pending = (this.pis & this.pie) !== 0 && (this.ghc & R.HOST_CTL_IRQ_EN) !== 0;
-    if (pending) this.irq.raise();
-    else this.irq.lower();
+    this.setIrqLevel((this.pis & this.pie) !== 0 && (this.ghc & R.HOST_CTL_IRQ_EN) !== 0);
   }
 }

@@ -74,10 +74,6 @@ export function smmuMachine(options: SmmuMachineOptions = {}): SmmuMachine {
   });
   hw.mapInto(core.mmio, SMMU_BASE);
   const driver = new ArmSmmuDriver({ log: core.log, mmio: core.mmio, irqs: core.irqs, memory: core.memory, pages: core.pages, iommu });
-  // arm_smmu_capable() answers IOMMU_CAP_DEFERRED_FLUSH with true in current kernels; dmasim's
-  // driver does not (yet), which would turn every DMA_FQ domain strict. Answer it here.
-  const capable = driver.ops.capable?.bind(driver.ops);
-  driver.ops.capable = (dev, cap) => cap === 'DEFERRED_FLUSH' || (capable?.(dev, cap) ?? false);
   bus.core.driverRegister(driver.platformDriver(bus.platform));
   const masterDriver: PlatformDriver = { name: 'dma-master', bus: bus.platform, ofMatchTable: [{ compatible: 'dmasim,dma-master' }], probe: () => 0 };
   bus.core.driverRegister(masterDriver);

@@ -8,6 +8,8 @@
  * at that boundary so the next call can use the larger size.
  */
 
+import { modPow2 } from './pow2-mod';
+
 /** Holds the count of the last iommuPgsize call (reused so the hot path allocates nothing). */
 export interface PgsizeCount {
   count: number;
@@ -22,7 +24,7 @@ export function iommuPgsize(pgsizes: readonly number[], iova: number, paddr: num
   let idx = -1;
   for (let i = pgsizes.length - 1; i >= 0; i--) {
     const ps = pgsizes[i]!;
-    if (ps <= size && iova % ps === 0 && paddr % ps === 0) {
+    if (ps <= size && modPow2(iova, ps) === 0 && modPow2(paddr, ps) === 0) {
       idx = i;
       break;
     }
@@ -34,9 +36,12 @@ export function iommuPgsize(pgsizes: readonly number[], iova: number, paddr: num
   const pgsize = pgsizes[idx]!;
   let span = size;
   const next = pgsizes[idx + 1];
-  if (next !== undefined && iova % next === paddr % next) {
-    const offset = next - (iova % next);
-    if (offset + next <= size) span = offset;
+  if (next !== undefined) {
+    const iovaOff = modPow2(iova, next);
+    if (iovaOff === modPow2(paddr, next)) {
+      const offset = next - iovaOff;
+      if (offset + next <= size) span = offset;
+    }
   }
   out.count = Math.floor(span / pgsize);
   return pgsize;

@@ -25,7 +25,8 @@ export function iommuIotlbGatherInit(gather: IommuIotlbGather): void {
   gather.end = 0;
   gather.pgsize = 0;
   gather.queued = false;
-  gather.freelist.length = 0;
+  // Setting length on an array, even to what it already is, is not free: most unmaps free no table.
+  if (gather.freelist.length !== 0) gather.freelist.length = 0;
 }
 
 /** iommu_iotlb_gather_add_range(): grow the gathered range to cover [iova, iova+size). */

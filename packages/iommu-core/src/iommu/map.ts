@@ -9,18 +9,26 @@
  */
 import { EINVAL, ENODEV, hex } from '@dmasim/core';
 import { iommuPgsize, pgsizeBitmapToList, type PgsizeCount } from '../io-pgtable/pgsize';
+import { modPow2 } from '../io-pgtable/pow2-mod';
 import type { IommuDomain, MappedOut } from './domain';
 import { IommuIotlbGather, iommuIotlbGatherInit } from './gather';
 
 const pgsizeListCache = new Map<number, readonly number[]>();
+let lastBitmap = -1;
+let lastList: readonly number[] = [];
 
 /** The page sizes of a bitmap, ascending, decoded once per distinct bitmap. */
 export function pgsizeList(bitmap: number): readonly number[] {
+  // A machine's domains nearly always share one bitmap: answer it without a Map look-up (the keys
+  // are beyond 2^31, so the Map hashes a boxed number each time).
+  if (bitmap === lastBitmap) return lastList;
   let list = pgsizeListCache.get(bitmap);
   if (list === undefined) {
     list = pgsizeBitmapToList(bitmap);
     pgsizeListCache.set(bitmap, list);
   }
+  lastBitmap = bitmap;
+  lastList = list;
   return list;
 }
 
@@ -55,7 +63,7 @@ export function iommuMapNosync(domain: IommuDomain, iova: number, paddr: number,
     return -ENODEV;
   }
   const minSz = minPagesz(domain.pgsizeBitmap);
-  if (iova % minSz !== 0 || paddr % minSz !== 0 || size % minSz !== 0) {
+  if (modPow2(iova, minSz) !== 0 || modPow2(paddr, minSz) !== 0 || modPow2(size, minSz) !== 0) {
     domain.log?.err(`iommu: unaligned: iova ${hex(iova)} pa ${fmtPa(paddr)} size ${hex(size)} min_pagesz ${hex(minSz)}`);
     return -EINVAL;
   }
@@ -102,7 +110,7 @@ function unmapRange(domain: IommuDomain, iova: number, size: number, gather: Iom
     return 0;
   }
   const minSz = minPagesz(domain.pgsizeBitmap);
-  if (iova % minSz !== 0 || size % minSz !== 0) {
+  if (modPow2(iova, minSz) !== 0 || modPow2(size, minSz) !== 0) {
     domain.log?.err(`iommu: unaligned: iova ${hex(iova)} size ${hex(size)} min_pagesz ${hex(minSz)}`);
     return 0;
   }

@@ -418,8 +418,12 @@ export class ArmSmmuDriver {
     return [...this.liveDomains];
   }
 
+  /**
+   * arm_smmu_capable. DEFERRED_FLUSH (Linux 6.5 on): unmap posts its TLB invalidations and only the
+   * domain's iotlb_sync waits for them, so a flush queue pays off and DMA_FQ domains stay lazy.
+   */
   private capable(cap: IommuCap): boolean {
-    return cap === 'CACHE_COHERENCY' || cap === 'NOEXEC';
+    return cap === 'CACHE_COHERENCY' || cap === 'NOEXEC' || cap === 'DEFERRED_FLUSH';
   }
 
   /** arm_smmu_domain_alloc: paging and identity domains; nothing is set up until attach. */

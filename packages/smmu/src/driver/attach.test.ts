@@ -184,3 +184,13 @@ describe('arm-smmu: stream ids and groups', () => {
     expect(rig.hw.translate(4, 0x5000, 'read')).toEqual({ ok: true, phys: 0x5000, length: 4096 });
   });
 });
+
+describe('arm-smmu: capabilities', () => {
+  it('answers DEFERRED_FLUSH (unmap only posts invalidations), so lazy DMA domains can use a flush queue', () => {
+    const rig = makeDriverRig({ hw: { model: 'mmu-500', numContextBanks: 8 } });
+    const dev = rig.master('nic', [{ node: 'smmu0', args: [1] }]);
+    expect(rig.iommu.deviceIommuCapable(dev, 'DEFERRED_FLUSH')).toBe(true);
+    expect(rig.iommu.deviceIommuCapable(dev, 'NOEXEC')).toBe(true);
+    expect(rig.iommu.deviceIommuCapable(dev, 'DIRTY_TRACKING')).toBe(false);
+  });
+});

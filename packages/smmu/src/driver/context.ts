@@ -106,45 +106,57 @@ export interface TlbTarget {
   syncTimedOut(): void;
 }
 
-function spin(read: () => number, busy: number): boolean {
-  for (let i = 0; i < TLB_LOOP_TIMEOUT; i++) if ((read() & busy) === 0) return true;
-  return false;
-}
-
 /** arm_smmu_tlb_sync_context: TLBSYNC on the bank, then wait for TLBSTATUS to go idle. */
 export function armSmmuTlbSyncContext(t: TlbTarget): void {
-  const idx = t.cfg.cbndx;
-  t.regs.cbWrite(idx, R.CB_TLBSYNC, 0);
-  if (!spin(() => t.regs.cbRead(idx, R.CB_TLBSTATUS), R.TLBSTATUS_SACTIVE)) t.syncTimedOut();
+  const { regs, cfg } = t;
+  const idx = cfg.cbndx;
+  regs.cbWrite(idx, R.CB_TLBSYNC, 0);
+  // Polled in place rather than through a callback: this runs once per strict unmap.
+  for (let i = 0; i < TLB_LOOP_TIMEOUT; i++) if ((regs.cbRead(idx, R.CB_TLBSTATUS) & R.TLBSTATUS_SACTIVE) === 0) return;
+  t.syncTimedOut();
 }
 
 /** arm_smmu_tlb_sync_global: TLBGSYNC, then wait for TLBGSTATUS. */
 export function armSmmuTlbSyncGlobal(regs: SmmuRegs, timedOut: () => void): void {
   regs.gr0Write(R.GR0_TLBGSYNC, 0);
-  if (!spin(() => regs.gr0Read(R.GR0_TLBGSTATUS), R.TLBGSTATUS_GSACTIVE)) timedOut();
+  for (let i = 0; i < TLB_LOOP_TIMEOUT; i++) if ((regs.gr0Read(R.GR0_TLBGSTATUS) & R.TLBGSTATUS_GSACTIVE) === 0) return;
+  timedOut();
 }
 
-/** TLBIVA(L) over [iova, iova+size) one granule at a time, in the bank's format. */
+/**
+ * TLBIVA(L) over [iova, iova+size) one granule at a time, in the bank's format. Called once per
+ * unmapped page: the words are computed in place (no [hi, lo] pair allocated per write).
+ */
 function invRangeS1(t: TlbTarget, iova: number, size: number, granule: number, reg: number): void {
   const { regs, cfg } = t;
-  for (let done = 0; done < size; done += granule) {
-    const va = iova + done;
-    if (cfg.fmt === 'aarch64') {
-      // VA[55:12] in bits 43:0, ASID in 63:48.
-      const [hi, lo] = split(Math.floor(va / 4096));
-      regs.cbWriteqHiLo(cfg.cbndx, reg, hi + cfg.asid * 65536, lo);
-    } else {
-      regs.cbWrite(cfg.cbndx, reg, va - (va % 4096) + (cfg.asid % 256));
+  const idx = cfg.cbndx;
+  if (cfg.fmt === 'aarch64') {
+    // VA[55:12] in bits 43:0, ASID in 63:48.
+    const asidHi = cfg.asid * 65536;
+    for (let done = 0; done < size; done += granule) {
+      const page = Math.floor((iova + done) / 4096);
+      const hi = Math.floor(page / TWO_32);
+      regs.cbWriteqHiLo(idx, reg, hi + asidHi, page - hi * TWO_32);
+    }
+  } else {
+    const asid = cfg.asid % 256;
+    for (let done = 0; done < size; done += granule) {
+      const va = iova + done;
+      regs.cbWrite(idx, reg, Math.floor(va / 4096) * 4096 + asid);
     }
   }
 }
 
 /** TLBIIPAS2(L) over an IPA range. */
 function invRangeS2(t: TlbTarget, iova: number, size: number, granule: number, reg: number): void {
+  const { regs, cfg } = t;
+  const idx = cfg.cbndx;
+  const va64 = cfg.fmt === 'aarch64';
   for (let done = 0; done < size; done += granule) {
-    const [hi, lo] = split(Math.floor((iova + done) / 4096));
-    if (t.cfg.fmt === 'aarch64') t.regs.cbWriteqHiLo(t.cfg.cbndx, reg, hi, lo);
-    else t.regs.cbWrite(t.cfg.cbndx, reg, lo);
+    const page = Math.floor((iova + done) / 4096);
+    const hi = Math.floor(page / TWO_32);
+    if (va64) regs.cbWriteqHiLo(idx, reg, hi, page - hi * TWO_32);
+    else regs.cbWrite(idx, reg, page - hi * TWO_32);
   }
 }
 

@@ -13,6 +13,13 @@ export class SmmuRegs {
   pgshift = 12;
   /** Pages in each half of the register space (SMMU_NUMPAGE); context bank n is page numpage + n. */
   numpage = 1;
+  /**
+   * Bytes of one register page, the address of GR1 and of context bank 0, worked out when the layout
+   * changes: the TLB maintenance path touches context registers once per page it invalidates.
+   */
+  private pageSize = 4096;
+  private gr1Base: number;
+  private cb0Base: number;
 
   constructor(
     private readonly mmio: MmioBus,
@@ -20,15 +27,17 @@ export class SmmuRegs {
     readonly base: number,
     /** Bytes the firmware says the register file spans. */
     readonly size: number,
-  ) {}
+  ) {
+    this.gr1Base = base + this.pageSize;
+    this.cb0Base = base + this.numpage * this.pageSize;
+  }
 
   setLayout(pgshift: number, numpage: number): void {
     this.pgshift = pgshift;
     this.numpage = numpage;
-  }
-
-  private get pageSize(): number {
-    return 2 ** this.pgshift;
+    this.pageSize = 2 ** pgshift;
+    this.gr1Base = this.base + this.pageSize;
+    this.cb0Base = this.base + numpage * this.pageSize;
   }
 
   gr0Read(off: number): number {
@@ -40,15 +49,15 @@ export class SmmuRegs {
   }
 
   gr1Read(off: number): number {
-    return this.mmio.readl(this.base + this.pageSize + off);
+    return this.mmio.readl(this.gr1Base + off);
   }
 
   gr1Write(off: number, v: number): void {
-    this.mmio.writel(this.base + this.pageSize + off, v >>> 0);
+    this.mmio.writel(this.gr1Base + off, v >>> 0);
   }
 
   private cbBase(n: number): number {
-    return this.base + (this.numpage + n) * this.pageSize;
+    return this.cb0Base + n * this.pageSize;
   }
 
   cbRead(n: number, off: number): number {

@@ -267,6 +267,33 @@ describe('SMMU hardware: IOTLB', () => {
     expect(rig.smmu.iotlb.size).toBe(0);
   });
 
+  it("a bank's TLBSYNC completes only that bank's invalidations; the others stay posted until theirs or TLBGSYNC", () => {
+    const rig = makeRig({ model: 'mmu-500', numContextBanks: 8, numStreamMatchRegisters: 16 });
+    const pt0 = new LpaeTestTables({ memory: rig.core.memory, tableBase: TABLES, stage: 1 });
+    const pt1 = new LpaeTestTables({ memory: rig.core.memory, tableBase: TABLES + 4 * MiB, stage: 1 });
+    programStage1(rig, 0, pt0.root, 3);
+    programStage1(rig, 1, pt1.root, 4);
+    routeStream(rig, 0, SID, 0, 0);
+    routeStream(rig, 1, SID + 1, 0, 1);
+    enableSmmu(rig, true);
+    pt0.map(0x7000, DATA, 4096);
+    pt1.map(0x7000, DATA + 4096, 4096);
+    pt1.map(0x9000, DATA + 8192, 4096);
+    for (const [sid, va] of [[SID, 0x7000], [SID + 1, 0x7000], [SID + 1, 0x9000]] as const) rig.smmu.translate(sid, va, 'read');
+    expect(rig.smmu.iotlb.size).toBe(3);
+    rig.cbWrite64(1, R.CB_TLBIVAL, 0x7000 / 4096 + 4 * 2 ** 48);
+    rig.cbWrite64(0, R.CB_TLBIVAL, 0x7000 / 4096 + 3 * 2 ** 48);
+    rig.cbWrite(1, R.CB_TLBIASID, 4);
+    expect(rig.smmu.pendingInvalidations).toBe(3);
+    rig.cbWrite(0, R.CB_TLBSYNC, 0);
+    expect(rig.smmu.pendingInvalidations).toBe(2);
+    expect(rig.smmu.iotlb.entries().map((e) => [e.cb, e.va])).toEqual([[1, 0x7000], [1, 0x9000]]);
+    rig.gr0Write(R.GR0_TLBGSYNC, 0);
+    expect(rig.smmu.pendingInvalidations).toBe(0);
+    expect(rig.smmu.iotlb.size).toBe(0);
+    expect(rig.smmu.counters.tlbInvalidations).toBe(3);
+  });
+
   it('entries are tagged with the ASID: a new ASID in TTBR0 does not hit old entries', () => {
     const { rig, pt } = stage1Rig();
     pt.map(0x7000, DATA, 4096);

@@ -75,10 +75,34 @@ const MATCH_CONFLICT = -2;
 const MATCH_NONE = -1;
 const S2CR_RESET = R.S2CR_TYPE_FAULT << R.S2CR_TYPE_SHIFT;
 
-interface PendingInvalidation {
-  /** Context bank whose TLBSYNC completes it, or -1 for a global (TLBGSYNC) operation. */
-  readonly cb: number;
-  readonly run: () => void;
+/** What a posted invalidation does when a sync completes it. */
+const INV_VA = 0;
+const INV_ASID = 1;
+const INV_CONTEXT = 2;
+const INV_VMID = 3;
+const INV_ALL = 4;
+/** `arg2` of an INV_VA that matches any ASID (TLBIVAA, TLBIIPAS2). */
+const ANY_ASID = -1;
+
+/**
+ * Invalidations written but not yet completed by a sync, as parallel arrays (one TLBI register write
+ * per unmapped page must not allocate): op kind, bank whose TLBSYNC completes it (-1 for a global,
+ * TLBGSYNC operation) and up to two operands (address, ASID or VMID).
+ */
+class PendingInvalidations {
+  kind: number[] = [];
+  cb: number[] = [];
+  arg1: number[] = [];
+  arg2: number[] = [];
+  length = 0;
+
+  push(kind: number, cb: number, arg1: number, arg2: number): void {
+    const n = this.length++;
+    this.kind[n] = kind;
+    this.cb[n] = cb;
+    this.arg1[n] = arg1;
+    this.arg2[n] = arg2;
+  }
 }
 
 /**
@@ -115,9 +139,15 @@ export class SmmuHardware implements MmioHandler {
   /** Stream ID → matching SMR index (or MATCH_*), rebuilt lazily after any SMR write. */
   private readonly matchCache: Int32Array;
   private readonly sidMask: number;
-  private readonly pageShiftSize: number;
+  /**
+   * The register page layout as shift and mask (register offsets are genuine 32-bit values, the
+   * page size a power of two) and the first page of context banks: every register access decodes it.
+   */
+  private readonly pageShift: number;
+  private readonly pageMask: number;
+  private readonly cbFirstPage: number;
   private scr0 = R.SCR0_CLIENTPD;
-  private pending: PendingInvalidation[] = [];
+  private readonly pending = new PendingInvalidations();
   /** What translateFast returns (a single object, so the data path allocates nothing). */
   private readonly result: SmmuFastTranslation = { phys: 0, length: 0, fault: null };
 
@@ -138,7 +168,9 @@ export class SmmuHardware implements MmioHandler {
     this.contextIrqs = options.contextIrqs ?? [];
     this.sidMask = 2 ** p.streamIdBits - 1;
     this.matchCache = new Int32Array(this.sidMask + 1).fill(MATCH_UNKNOWN);
-    this.pageShiftSize = p.registerPageSize;
+    this.pageShift = Math.log2(p.registerPageSize);
+    this.pageMask = p.registerPageSize - 1;
+    this.cbFirstPage = p.numPages;
   }
 
   /** Bytes of register space the SMMU decodes (map it with this size). */
@@ -332,27 +364,23 @@ export class SmmuHardware implements MmioHandler {
   // ---- Register file -----------------------------------------------------------------------------
 
   read32(offset: number): number {
-    const page = Math.floor(offset / this.pageShiftSize);
-    const off = offset % this.pageShiftSize;
-    const n = this.params.numPages;
+    const page = offset >>> this.pageShift;
+    const off = offset & this.pageMask;
     if (page === 0) return this.readGr0(off);
     if (page === 1) return this.readGr1(off);
-    if (page >= n && page < 2 * n) {
-      const cb = this.cbs[page - n];
-      return cb === undefined ? 0 : this.readCb(cb, off);
-    }
-    return 0; // unimplemented pages are RAZ/WI
+    const cb = this.cbs[page - this.cbFirstPage];
+    // Pages past the last bank's, and the unimplemented ones of the first half, are RAZ/WI.
+    return cb === undefined || page < this.cbFirstPage ? 0 : this.readCb(cb, off);
   }
 
   write32(offset: number, value: number): void {
     const v = value >>> 0;
-    const page = Math.floor(offset / this.pageShiftSize);
-    const off = offset % this.pageShiftSize;
-    const n = this.params.numPages;
+    const page = offset >>> this.pageShift;
+    const off = offset & this.pageMask;
     if (page === 0) this.writeGr0(off, v);
     else if (page === 1) this.writeGr1(off, v);
-    else if (page >= n && page < 2 * n) {
-      const cb = this.cbs[page - n];
+    else if (page >= this.cbFirstPage) {
+      const cb = this.cbs[page - this.cbFirstPage];
       if (cb !== undefined) this.writeCb(cb, off, v);
     }
   }
@@ -408,12 +436,11 @@ export class SmmuHardware implements MmioHandler {
         this.updateIrqs();
         return;
       case R.GR0_TLBIVMID: {
-        const vmid = v & 0xffff;
-        this.post(-1, () => this.iotlb.invalidateVmid(vmid));
+        this.post(INV_VMID, -1, v & 0xffff, 0);
         return;
       }
       case R.GR0_TLBIALLNSNH:
-        this.post(-1, () => this.iotlb.invalidateAll());
+        this.post(INV_ALL, -1, 0, 0);
         return;
       case R.GR0_TLBIALLH:
         // Hypervisor-mode entries: this model has no hyp contexts, so nothing is cached for them.
@@ -483,6 +510,11 @@ export class SmmuHardware implements MmioHandler {
   }
 
   private writeCb(cb: ContextBank, off: number, v: number): void {
+    // The TLB maintenance page first: an unmap writes it once or twice per page.
+    if (off >= R.CB_TLBIVA && off <= R.CB_TLBSTATUS) {
+      this.writeCbTlb(cb, off, v);
+      return;
+    }
     switch (off) {
       case R.CB_FSR:
         this.setCb(cb, off, (cb.reg(off) & ~v) >>> 0); // write one to clear
@@ -494,8 +526,19 @@ export class SmmuHardware implements MmioHandler {
         return;
       case R.CB_RESUME:
         return; // stall mode is not modelled: faulting transactions are always terminated
-      case R.CB_TLBSTATUS:
-        return;
+      default:
+        break;
+    }
+    this.setCb(cb, off, v);
+    if (off === R.CB_SCTLR || off === R.CB_TCR || off === R.CB_TCR2 || off === R.CB_TTBR0_LO || off === R.CB_TTBR0_HI) {
+      cb.decode();
+      if (off === R.CB_SCTLR) this.updateIrqs();
+    }
+  }
+
+  /** Writes to the bank's TLB maintenance registers (TLBIVA ... TLBSTATUS); other offsets there are WI. */
+  private writeCbTlb(cb: ContextBank, off: number, v: number): void {
+    switch (off) {
       case R.CB_TLBSYNC:
         this.sync(cb.index);
         return;
@@ -517,29 +560,17 @@ export class SmmuHardware implements MmioHandler {
       case R.CB_TLBIIPAS2L: {
         const ipa = (v + (cb.tlbiHigh & 0xf) * TWO_32) * 4096;
         cb.tlbiHigh = 0;
-        const index = cb.index;
-        this.post(index, () => this.iotlb.invalidateVa(index, ipa));
+        this.post(INV_VA, cb.index, ipa, ANY_ASID);
         return;
       }
-      case R.CB_TLBIASID: {
-        const asid = v & 0xffff;
-        const index = cb.index;
-        this.post(index, () => this.iotlb.invalidateAsid(index, asid));
+      case R.CB_TLBIASID:
+        this.post(INV_ASID, cb.index, v & 0xffff, 0);
         return;
-      }
-      case R.CB_TLBIALL: {
-        const index = cb.index;
-        this.post(index, () => this.iotlb.invalidateContext(index));
+      case R.CB_TLBIALL:
+        this.post(INV_CONTEXT, cb.index, 0, 0);
         return;
-      }
       default:
-        break;
-    }
-    if (off >= R.CB_TLBIVA && off < R.CB_TLBSYNC) return;
-    this.setCb(cb, off, v);
-    if (off === R.CB_SCTLR || off === R.CB_TCR || off === R.CB_TCR2 || off === R.CB_TTBR0_LO || off === R.CB_TTBR0_HI) {
-      cb.decode();
-      if (off === R.CB_SCTLR) this.updateIrqs();
+        return; // TLBSTATUS and the gaps are read-only / write-ignored
     }
   }
 
@@ -555,25 +586,58 @@ export class SmmuHardware implements MmioHandler {
       asid = lo & 0xff;
     }
     cb.tlbiHigh = 0;
-    const index = cb.index;
-    this.post(index, () => this.iotlb.invalidateVa(index, va, byAsid ? asid : undefined));
+    this.post(INV_VA, cb.index, va, byAsid ? asid : ANY_ASID);
   }
 
-  private post(cb: number, run: () => void): void {
+  private post(kind: number, cb: number, arg1: number, arg2: number): void {
     this.counters.tlbInvalidations++;
-    this.pending.push({ cb, run });
+    this.pending.push(kind, cb, arg1, arg2);
   }
 
-  /** Completes posted invalidations: a bank's own (cb given) or all of them (TLBGSYNC). */
+  /**
+   * Completes posted invalidations, in the order they were written: a bank's own (cb given) or all
+   * of them (TLBGSYNC). Those of other banks stay pending, in order.
+   */
   private sync(cb: number | null): void {
     this.counters.tlbSyncs++;
-    if (this.pending.length === 0) return;
-    const keep: PendingInvalidation[] = [];
-    for (const op of this.pending) {
-      if (cb === null || op.cb === cb) op.run();
-      else keep.push(op);
+    const p = this.pending;
+    const n = p.length;
+    if (n === 0) return;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const opCb = p.cb[i]!;
+      if (cb === null || opCb === cb) {
+        this.complete(p.kind[i]!, opCb, p.arg1[i]!, p.arg2[i]!);
+      } else {
+        p.kind[kept] = p.kind[i]!;
+        p.cb[kept] = opCb;
+        p.arg1[kept] = p.arg1[i]!;
+        p.arg2[kept] = p.arg2[i]!;
+        kept++;
+      }
     }
-    this.pending = keep;
+    p.length = kept;
+  }
+
+  /** Applies one posted invalidation to the IOTLB. */
+  private complete(kind: number, cb: number, arg1: number, arg2: number): void {
+    switch (kind) {
+      case INV_VA:
+        this.iotlb.invalidateVa(cb, arg1, arg2 === ANY_ASID ? undefined : arg2);
+        return;
+      case INV_ASID:
+        this.iotlb.invalidateAsid(cb, arg1);
+        return;
+      case INV_CONTEXT:
+        this.iotlb.invalidateContext(cb);
+        return;
+      case INV_VMID:
+        this.iotlb.invalidateVmid(arg1);
+        return;
+      case INV_ALL:
+        this.iotlb.invalidateAll();
+        return;
+    }
   }
 
   // ---- Observation (tests, reports) -------------------------------------------------------------
