@@ -8,7 +8,10 @@ export interface BenchResult {
   better: 'higher' | 'lower';
   /** Id of the baseline this figure is related to, when any. */
   baseline?: string;
-  /** value / baseline value (or baseline / value for "lower is better" figures in ratio form). */
+  /**
+   * Higher-is-better figures: value / baseline value. Lower-is-better times: the operation's cost in
+   * baseline operations (seconds per operation × baseline operations per second).
+   */
   ratio?: number;
   /** The issue's target, as text, e.g. `>= 5e6`. */
   target?: string;
@@ -102,8 +105,9 @@ export function createBenchContext(): BenchContext {
       const value = (1000 / opsPerSec) * UNIT_SCALE[opts.unit];
       const r: BenchResult = { id, value, unit: opts.unit, better: 'lower' };
       if (opts.baseline) {
+        // the operation's cost in baseline operations (e.g. bare loop iterations): seconds × ops/s
         r.baseline = opts.baseline;
-        r.ratio = value * ctx.baseline(opts.baseline);
+        r.ratio = (value / UNIT_SCALE[opts.unit] / 1000) * ctx.baseline(opts.baseline);
       }
       if (opts.max !== undefined) {
         r.target = `<= ${opts.max}`;

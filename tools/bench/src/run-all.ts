@@ -45,7 +45,7 @@ const fmt = (v: number): string => (Math.abs(v) >= 1e5 ? v.toExponential(3) : v.
 const rows = collected.map((r) => ({
   id: r.id,
   value: `${fmt(r.value)} ${r.unit}`,
-  ratio: r.ratio === undefined ? '' : `${r.ratio.toFixed(3)} × ${r.baseline}`,
+  ratio: r.ratio === undefined ? '' : r.better === 'lower' ? `costs ${fmt(r.ratio)} × ${r.baseline} op` : `${r.ratio.toFixed(3)} × ${r.baseline}`,
   target: r.target === undefined ? '' : `${r.target} ${r.met ? 'ok' : 'MISSED'}`,
 }));
 const widths = ['id', 'value', 'ratio', 'target'].map((k) => Math.max(k.length, ...rows.map((r) => r[k as keyof typeof r].length)));
