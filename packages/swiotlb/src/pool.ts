@@ -27,6 +27,11 @@ export function swiotlbAlignOffset(dev: SwiotlbDevice, allocAlignMask: number, a
   return kept % (Math.max(allocAlignMask, IO_TLB_SIZE - 1) + 1);
 }
 
+/** Whether a 32-bit word of slot bytes holds a used slot (a zero byte); bitwise on a genuine 32-bit value. */
+function hasZeroByte(w: number): boolean {
+  return ((w - 0x01010101) & ~w & 0x80808080) !== 0;
+}
+
 /** The largest number of slots a segment boundary allows (get_max_slots); Infinity for none. */
 function maxSlotsFor(boundaryMask: number | undefined): number {
   return boundaryMask === undefined ? Infinity : nrSlots(boundaryMask + 1);
@@ -42,6 +47,13 @@ export class IoTlbPool {
   readonly end: number;
   readonly areaNslabs: number;
   readonly list: Uint8Array;
+  /**
+   * `list` followed by the run IO_TLB_SEGSIZE, ..., 2, 1: renumbering a free run is then one copy of
+   * the template's tail (a memmove) rather than a loop over up to a segment of slots.
+   */
+  private readonly listStore: Uint8Array;
+  /** The same bytes four at a time, to step over free slots quickly when looking for a run's start. */
+  private readonly listWords: Int32Array;
   readonly origAddr: Float64Array;
   readonly allocSize: Float64Array;
   readonly padSlots: Uint16Array;
@@ -62,7 +74,11 @@ export class IoTlbPool {
     }
     this.end = start + nslabs * IO_TLB_SIZE;
     this.areaNslabs = nslabs / nareas;
-    this.list = new Uint8Array(nslabs);
+    const storeBytes = Math.ceil((nslabs + IO_TLB_SEGSIZE) / 4) * 4;
+    this.listStore = new Uint8Array(storeBytes);
+    this.listWords = new Int32Array(this.listStore.buffer, 0, storeBytes / 4);
+    this.list = this.listStore.subarray(0, nslabs);
+    for (let t = 0; t < IO_TLB_SEGSIZE; t++) this.listStore[nslabs + t] = IO_TLB_SEGSIZE - t;
     this.origAddr = new Float64Array(nslabs).fill(INVALID_PHYS_ADDR);
     this.allocSize = new Float64Array(nslabs);
     this.padSlots = new Uint16Array(nslabs);
@@ -155,12 +171,36 @@ export class IoTlbPool {
       list[i] = 0;
       this.allocSize[i] = allocSize - (offset + (i - slotIndex) * IO_TLB_SIZE);
     }
-    // free slots just before the allocation now end at it: renumber them
-    let count = 0;
-    for (let i = slotIndex - 1; i >= 0 && ioTlbOffset(i) !== IO_TLB_SEGSIZE - 1 && list[i] !== 0; i--) list[i] = ++count;
+    // free slots just before the allocation, back to the start of its segment, now end at it: renumber them
+    this.renumber(this.freeRunStart(slotIndex), slotIndex);
     this.areaIndex[areaIndex] = this.wrap(index + nslots);
     this.areaUsed[areaIndex] = this.areaUsed[areaIndex]! + nslots;
     return slotIndex;
+  }
+
+  /** The first slot of the free run ending just before `index` (index itself when the slot before is used or in another segment). */
+  private freeRunStart(index: number): number {
+    const segStart = index - ioTlbOffset(index);
+    const list = this.list;
+    let j = index;
+    while (j > segStart && j % 4 !== 0 && list[j - 1] !== 0) j--;
+    if (j % 4 === 0) {
+      // whole words of free slots (no zero byte); segments start on a word, so words never cross one
+      const words = this.listWords;
+      const wordStart = segStart / 4;
+      let w = j / 4;
+      while (w > wordStart && !hasZeroByte(words[w - 1]!)) w--;
+      j = w * 4;
+      while (j > segStart && list[j - 1] !== 0) j--;
+    }
+    return j;
+  }
+
+  /** Marks [from, to), at most one segment, as one free run: list[i] = to - i. */
+  private renumber(from: number, to: number): void {
+    if (to <= from) return;
+    const tplEnd = this.nslabs + IO_TLB_SEGSIZE;
+    this.listStore.copyWithin(from, tplEnd - (to - from), tplEnd);
   }
 
   /** Records which original bytes the slots from `index` shadow (after the search took them). */
@@ -180,15 +220,20 @@ export class IoTlbPool {
     const nslots = nrSlots(this.allocSize[index]! + offset);
     const aindex = Math.floor(index / this.areaNslabs);
     const list = this.list;
-    const segEnd = (Math.floor(index / IO_TLB_SEGSIZE) + 1) * IO_TLB_SEGSIZE; // ALIGN(index + 1, SEGSIZE)
-    let count = index + nslots < segEnd ? list[index + nslots]! : 0;
-    for (let i = index + nslots - 1; i >= index; i--) {
-      list[i] = ++count;
-      this.origAddr[i] = INVALID_PHYS_ADDR;
-      this.allocSize[i] = 0;
-      this.padSlots[i] = 0;
+    const segStart = index - ioTlbOffset(index);
+    // ALIGN(index + 1, SEGSIZE), or the pool's end for a short last segment
+    const segEnd = Math.min(segStart + IO_TLB_SEGSIZE, this.nslabs);
+    const runEnd = index + nslots + (index + nslots < segEnd ? list[index + nslots]! : 0);
+    const origAddr = this.origAddr;
+    const allocSize = this.allocSize;
+    const padSlots = this.padSlots;
+    for (let i = index; i < index + nslots; i++) {
+      origAddr[i] = INVALID_PHYS_ADDR;
+      allocSize[i] = 0;
+      padSlots[i] = 0;
     }
-    for (let i = index - 1; i >= 0 && ioTlbOffset(i) !== IO_TLB_SEGSIZE - 1 && list[i] !== 0; i--) list[i] = ++count;
+    // the freed slots join the free runs either side of them (within the segment): renumber the whole run
+    this.renumber(this.freeRunStart(index), runEnd);
     this.areaUsed[aindex] = this.areaUsed[aindex]! - nslots;
     return nslots;
   }
