@@ -11,6 +11,8 @@ export interface Decision {
   readonly point: string;
   readonly candidates: readonly string[];
   readonly chosen: readonly string[];
+  /** The initcall level running when the choice was made (null after boot). */
+  readonly level?: string | null;
 }
 
 /** Raised (host-level) when a replayed run reaches a decision that differs from its trace. */

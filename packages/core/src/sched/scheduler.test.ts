@@ -73,7 +73,7 @@ describe('Scheduler: trace and replay', () => {
     const o1 = first.order('initcall:device', ITEMS, id);
     const o2 = first.order('deferred-probe', ITEMS.slice(0, 5), id);
     expect(first.decisions).toHaveLength(2);
-    expect(first.decisions[0]).toEqual({ point: 'initcall:device', candidates: ITEMS, chosen: o1 });
+    expect(first.decisions[0]).toEqual({ point: 'initcall:device', candidates: ITEMS, chosen: o1, level: null });
 
     // a replay under a different policy follows the trace, not its own policy
     const trace = JSON.parse(JSON.stringify(first.decisions)) as typeof first.decisions;

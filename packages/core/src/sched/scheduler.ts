@@ -112,7 +112,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const it = byKey.get(k)?.shift();
       if (it !== undefined) out.push(it);
     }
-    const d: Decision = { point, candidates: keys, chosen };
+    const d: Decision = { point, candidates: keys, chosen, level: this.currentLevel };
     this.recorded.push(d);
     this.emit('decision', d, this.recorded.length - 1);
     return out;
@@ -130,7 +130,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     const keys = items.map(keyOf);
     const chosen: string[] = [];
-    const d: Decision = { point, candidates: keys, chosen };
+    const d: Decision = { point, candidates: keys, chosen, level: this.currentLevel };
     this.recorded.push(d);
     const waiting = items.map((item, i) => ({ item, key: keys[i]! }));
     while (waiting.length > 0) {

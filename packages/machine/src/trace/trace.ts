@@ -9,8 +9,11 @@ export interface TraceFile {
   readonly board: { readonly file: string; readonly name: string; readonly hash: string; readonly source: string };
   readonly seed: number;
   readonly policy: OrderPolicy;
-  /** Every scheduler decision in order: the decision point, the items ready together, the order taken. */
-  readonly decisions: readonly Decision[];
+  /**
+   * Every scheduler decision in order: the decision point, the initcall level it happened at, why the
+   * items were ready together, the items, and the order taken.
+   */
+  readonly decisions: readonly (Decision & { readonly why?: string })[];
 }
 
 /** Host-level problem with a trace file (exit status 1). */
@@ -21,6 +24,21 @@ export class TraceError extends Error {
   }
 }
 
+/** Why the items of a decision point were ready together, for people reading a trace. */
+export function whyReady(point: string): string {
+  if (point.startsWith('initcall:')) return `initcalls queued at level ${point.slice('initcall:'.length)}`;
+  switch (point) {
+    case 'device-add':
+      return 'devices populated from the board (of_platform_populate), added in this order';
+    case 'deferred-probe':
+      return 'devices on the deferred-probe list, retried after a successful bind';
+    case 'async-probe':
+      return 'devices queued for asynchronous probe';
+    default:
+      return 'items ready together at this point';
+  }
+}
+
 export function makeTrace(loaded: LoadedBoard, seed: number, policy: OrderPolicy, decisions: readonly Decision[]): TraceFile {
   return {
     format: 'dmasim-trace',
@@ -28,7 +46,7 @@ export function makeTrace(loaded: LoadedBoard, seed: number, policy: OrderPolicy
     board: { file: loaded.file, name: loaded.board.name, hash: loaded.hash, source: loaded.source },
     seed,
     policy,
-    decisions: decisions.map((d) => ({ point: d.point, candidates: [...d.candidates], chosen: [...d.chosen] })),
+    decisions: decisions.map((d) => ({ point: d.point, level: d.level ?? null, why: whyReady(d.point), candidates: [...d.candidates], chosen: [...d.chosen] })),
   };
 }
 
