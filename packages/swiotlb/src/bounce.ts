@@ -27,21 +27,21 @@ export class BounceCopier {
     private readonly cache: CpuCache | null,
   ) {}
 
-  /** Original buffer → bounce slot (map, sync for device). */
-  toBounce(tlbAddr: number, origAddr: number, size: number): MemAccess {
-    return this.copy(tlbAddr, origAddr, size);
-  }
-
-  /** Bounce slot → original buffer (unmap, sync for CPU). */
-  fromBounce(origAddr: number, tlbAddr: number, size: number): MemAccess {
-    return this.copy(origAddr, tlbAddr, size);
-  }
-
-  private copy(dst: number, src: number, size: number): MemAccess {
+  /**
+   * Copies `size` bytes from src to dst: original → bounce slot on map and sync for device, bounce
+   * slot → original on unmap and sync for CPU. One small function so the engine inlines it into the
+   * bounce path.
+   */
+  copy(dst: number, src: number, size: number): MemAccess {
     const cache = this.cache;
     if (cache === null || (!cache.holdsLines(src, size) && !cache.holdsLines(dst, size))) {
       return this.memory.copy(dst, src, size);
     }
+    return this.copyThroughCache(dst, src, size);
+  }
+
+  private copyThroughCache(dst: number, src: number, size: number): MemAccess {
+    const cache = this.cache!;
     const tmp = new Uint8Array(size);
     const r = cache.cpuReadNoAllocate(src, tmp);
     if (!r.ok) return r;

@@ -90,7 +90,7 @@ export function swiotlbTransientSlots(
 /** swiotlb_del_transient(): frees a transient pool when its one mapping goes away. */
 export function swiotlbDelTransient(ctx: SwiotlbContext, mem: IoTlbMem, pool: IoTlbPool): void {
   const e = mem.extraPools.find(pool.start);
-  mem.extraPools.remove(pfnOf(pool.start));
+  mem.dropPool(pool);
   mem.decUsed(pool.nslabs);
   mem.transientNslabs -= pool.nslabs;
   if (e !== undefined) {

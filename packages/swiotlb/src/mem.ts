@@ -79,6 +79,9 @@ export class IoTlbMem {
   grownPools = 0;
   /** A grow worker is queued and has not run yet. */
   dynAllocPending = false;
+  /** The extra pool the last look-up found (and its owner), tried before the PFN map; dropped with the pool. */
+  private lastPool: IoTlbPool | null = null;
+  private lastOwner: SwiotlbDevice | null = null;
 
   constructor(init: IoTlbMemInit) {
     this.defpool = init.defpool;
@@ -106,11 +109,25 @@ export class IoTlbMem {
 
   /** The pool holding paddr as `dev` sees it (swiotlb_find_pool): shared pools, then dev's transient ones. */
   findPool(dev: SwiotlbDevice, paddr: number): IoTlbPool | null {
-    if (this.defpool.contains(paddr)) return this.defpool;
+    const def = this.defpool;
+    if (paddr >= def.start && paddr < def.end) return def;
+    const last = this.lastPool;
+    if (last !== null && paddr >= last.start && paddr < last.end) return this.lastOwner === null || this.lastOwner === dev ? last : null;
     const e = this.extraPools.find(paddr);
     if (e === undefined || !e.pool.contains(paddr)) return null;
+    this.lastPool = e.pool;
+    this.lastOwner = e.owner;
     if (e.owner !== null && e.owner !== dev) return null;
     return e.pool;
+  }
+
+  /** Removes an extra pool from the look-up (a transient pool whose mapping went away). */
+  dropPool(pool: IoTlbPool): void {
+    if (this.lastPool === pool) {
+      this.lastPool = null;
+      this.lastOwner = null;
+    }
+    this.extraPools.remove(pfnOf(pool.start));
   }
 
   findDyn(paddr: number): IoTlbDynSlot | undefined {

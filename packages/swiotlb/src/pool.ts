@@ -5,7 +5,11 @@
  *
  * Slot state lives in typed arrays, one entry per slot, so a 32768-slot pool is a handful of flat
  * arrays rather than 32768 objects:
- * - `list[i]`: free slots from i to the end of i's segment when i is free, 0 when i is used;
+ * - a bitmap of used slots, 32 to a word. The kernel keeps `list[i]` instead (free slots from i to
+ *   the next used slot or the end of i's segment, 0 when used) and renumbers up to a segment of them
+ *   on every allocation and free; "list[i] >= n" is exactly "the n slots from i are free and in i's
+ *   segment", which the bitmap answers with a few word tests and changes with a few word writes.
+ *   `list` is still available, derived from the bitmap, for checks;
  * - `origAddr[i]`: the original buffer address this slot shadows (INVALID_PHYS_ADDR when free);
  * - `allocSize[i]`: bytes of the allocation from this slot on (used to bound copies and to free);
  * - `padSlots[i]`: slots skipped before i to honour min_align_mask (set on the first used slot).
@@ -13,7 +17,7 @@
 import { PAGE_SIZE } from '@dmasim/core';
 import { INVALID_PHYS_ADDR, IO_TLB_SEGSIZE, IO_TLB_SIZE, ioTlbOffset, nrSlots } from './constants';
 import type { DeviceReach, SwiotlbDevice } from './device';
-import { andAbove, andMask } from './mask';
+import { andAbove, andMask, modPow2 } from './mask';
 
 /** What a pool is for, for statistics and reports. */
 export type PoolKind = 'default' | 'grown' | 'transient' | 'restricted';
@@ -24,13 +28,12 @@ export function swiotlbAlignOffset(dev: SwiotlbDevice, allocAlignMask: number, a
   if (minAlign === 0) return 0;
   const kept = andMask(addr, minAlign);
   // keep only the bits inside (alloc_align_mask | IO_TLB_SIZE - 1), both low masks
-  return kept % (Math.max(allocAlignMask, IO_TLB_SIZE - 1) + 1);
+  return modPow2(kept, Math.max(allocAlignMask, IO_TLB_SIZE - 1) + 1);
 }
 
-/** Whether a 32-bit word of slot bytes holds a used slot (a zero byte); bitwise on a genuine 32-bit value. */
-function hasZeroByte(w: number): boolean {
-  return ((w - 0x01010101) & ~w & 0x80808080) !== 0;
-}
+/** BELOW[k]: the 32-bit word with bits 0..k-1 set (k = 0..32); bitwise use on genuine 32-bit words only. */
+const BELOW = Int32Array.from({ length: 33 }, (_, k) => 2 ** k - 1);
+const SLOTS_PER_WORD = 32;
 
 /** The largest number of slots a segment boundary allows (get_max_slots); Infinity for none. */
 function maxSlotsFor(boundaryMask: number | undefined): number {
@@ -46,14 +49,8 @@ function crossesBoundary(index: number, nr: number, shift: number, boundarySlots
 export class IoTlbPool {
   readonly end: number;
   readonly areaNslabs: number;
-  readonly list: Uint8Array;
-  /**
-   * `list` followed by the run IO_TLB_SEGSIZE, ..., 2, 1: renumbering a free run is then one copy of
-   * the template's tail (a memmove) rather than a loop over up to a segment of slots.
-   */
-  private readonly listStore: Uint8Array;
-  /** The same bytes four at a time, to step over free slots quickly when looking for a run's start. */
-  private readonly listWords: Int32Array;
+  /** Bit (i % 32) of word floor(i / 32) is set when slot i is used; slots past the pool count as used. */
+  private readonly usedBits: Int32Array;
   readonly origAddr: Float64Array;
   readonly allocSize: Float64Array;
   readonly padSlots: Uint16Array;
@@ -74,17 +71,65 @@ export class IoTlbPool {
     }
     this.end = start + nslabs * IO_TLB_SIZE;
     this.areaNslabs = nslabs / nareas;
-    const storeBytes = Math.ceil((nslabs + IO_TLB_SEGSIZE) / 4) * 4;
-    this.listStore = new Uint8Array(storeBytes);
-    this.listWords = new Int32Array(this.listStore.buffer, 0, storeBytes / 4);
-    this.list = this.listStore.subarray(0, nslabs);
-    for (let t = 0; t < IO_TLB_SEGSIZE; t++) this.listStore[nslabs + t] = IO_TLB_SEGSIZE - t;
+    const words = Math.ceil(nslabs / SLOTS_PER_WORD);
+    this.usedBits = new Int32Array(words);
+    const tail = nslabs - (words - 1) * SLOTS_PER_WORD;
+    if (tail < SLOTS_PER_WORD) this.usedBits[words - 1] = ~BELOW[tail]!;
     this.origAddr = new Float64Array(nslabs).fill(INVALID_PHYS_ADDR);
     this.allocSize = new Float64Array(nslabs);
     this.padSlots = new Uint16Array(nslabs);
     this.areaUsed = new Int32Array(nareas);
     this.areaIndex = new Int32Array(nareas);
-    for (let i = 0; i < nslabs; i++) this.list[i] = Math.min(IO_TLB_SEGSIZE - ioTlbOffset(i), nslabs - i);
+  }
+
+  /**
+   * The kernel's `slots[i].list` for every slot: 0 when used, else the free slots from i to the next
+   * used slot or the end of i's segment. Built on demand (for checks), not kept.
+   */
+  get list(): Uint8Array {
+    const out = new Uint8Array(this.nslabs);
+    for (let i = this.nslabs - 1; i >= 0; i--) {
+      if (!this.isFree(i, 1)) continue;
+      out[i] = ioTlbOffset(i) === IO_TLB_SEGSIZE - 1 || i === this.nslabs - 1 ? 1 : out[i + 1]! + 1;
+    }
+    return out;
+  }
+
+  /** Whether the `n` slots from `index` are all free (they may cross a segment: callers check that). */
+  private isFree(index: number, n: number): boolean {
+    const bits = this.usedBits;
+    let w = Math.floor(index / SLOTS_PER_WORD);
+    let lo = index - w * SLOTS_PER_WORD;
+    let left = n;
+    while (left > 0) {
+      const hi = Math.min(SLOTS_PER_WORD, lo + left);
+      if ((bits[w]! & (BELOW[hi]! ^ BELOW[lo]!)) !== 0) return false;
+      left -= hi - lo;
+      lo = 0;
+      w++;
+    }
+    return true;
+  }
+
+  /** Marks the `n` slots from `index` used or free. */
+  private markSlots(index: number, n: number, used: boolean): void {
+    const bits = this.usedBits;
+    let w = Math.floor(index / SLOTS_PER_WORD);
+    let lo = index - w * SLOTS_PER_WORD;
+    let left = n;
+    while (left > 0) {
+      const hi = Math.min(SLOTS_PER_WORD, lo + left);
+      const m = BELOW[hi]! ^ BELOW[lo]!;
+      bits[w] = used ? bits[w]! | m : bits[w]! & ~m;
+      left -= hi - lo;
+      lo = 0;
+      w++;
+    }
+  }
+
+  /** list[index] >= n: the n slots from index are free and inside index's segment (and the pool). */
+  private fits(index: number, n: number): boolean {
+    return ioTlbOffset(index) + n <= IO_TLB_SEGSIZE && index + n <= this.nslabs && this.isFree(index, n);
   }
 
   get transient(): boolean {
@@ -147,18 +192,17 @@ export class IoTlbPool {
     if (nslots > areaNslabs - this.areaUsed[areaIndex]!) return -1;
     const slotBase = areaIndex * areaNslabs;
     const tblShift = nrSlots(tblDmaAddr);
-    const list = this.list;
     let index = this.areaIndex[areaIndex]!;
     let slotIndex = -1;
     for (let checked = 0; checked < areaNslabs; ) {
       const si = slotBase + index;
       const tlbAddr = tblDmaAddr + si * IO_TLB_SIZE;
-      if (tlbAddr % align !== 0 || (origBits >= 0 && andAbove(tlbAddr, iotlbMask, alignMask) !== origBits)) {
+      if (modPow2(tlbAddr, align) !== 0 || (origBits >= 0 && andAbove(tlbAddr, iotlbMask, alignMask) !== origBits)) {
         index = this.wrap(index + 1);
         checked++;
         continue;
       }
-      if (!crossesBoundary(si, nslots, tblShift, maxSlots) && list[si]! >= nslots) {
+      if (!crossesBoundary(si, nslots, tblShift, maxSlots) && this.fits(si, nslots)) {
         slotIndex = si;
         break;
       }
@@ -167,40 +211,12 @@ export class IoTlbPool {
     }
     if (slotIndex < 0) return -1;
 
-    for (let i = slotIndex; i < slotIndex + nslots; i++) {
-      list[i] = 0;
-      this.allocSize[i] = allocSize - (offset + (i - slotIndex) * IO_TLB_SIZE);
-    }
-    // free slots just before the allocation, back to the start of its segment, now end at it: renumber them
-    this.renumber(this.freeRunStart(slotIndex), slotIndex);
+    const sizes = this.allocSize;
+    for (let i = 0; i < nslots; i++) sizes[slotIndex + i] = allocSize - (offset + i * IO_TLB_SIZE);
+    this.markSlots(slotIndex, nslots, true);
     this.areaIndex[areaIndex] = this.wrap(index + nslots);
     this.areaUsed[areaIndex] = this.areaUsed[areaIndex]! + nslots;
     return slotIndex;
-  }
-
-  /** The first slot of the free run ending just before `index` (index itself when the slot before is used or in another segment). */
-  private freeRunStart(index: number): number {
-    const segStart = index - ioTlbOffset(index);
-    const list = this.list;
-    let j = index;
-    while (j > segStart && j % 4 !== 0 && list[j - 1] !== 0) j--;
-    if (j % 4 === 0) {
-      // whole words of free slots (no zero byte); segments start on a word, so words never cross one
-      const words = this.listWords;
-      const wordStart = segStart / 4;
-      let w = j / 4;
-      while (w > wordStart && !hasZeroByte(words[w - 1]!)) w--;
-      j = w * 4;
-      while (j > segStart && list[j - 1] !== 0) j--;
-    }
-    return j;
-  }
-
-  /** Marks [from, to), at most one segment, as one free run: list[i] = to - i. */
-  private renumber(from: number, to: number): void {
-    if (to <= from) return;
-    const tplEnd = this.nslabs + IO_TLB_SEGSIZE;
-    this.listStore.copyWithin(from, tplEnd - (to - from), tplEnd);
   }
 
   /** Records which original bytes the slots from `index` shadow (after the search took them). */
@@ -219,11 +235,6 @@ export class IoTlbPool {
     index -= this.padSlots[index]!;
     const nslots = nrSlots(this.allocSize[index]! + offset);
     const aindex = Math.floor(index / this.areaNslabs);
-    const list = this.list;
-    const segStart = index - ioTlbOffset(index);
-    // ALIGN(index + 1, SEGSIZE), or the pool's end for a short last segment
-    const segEnd = Math.min(segStart + IO_TLB_SEGSIZE, this.nslabs);
-    const runEnd = index + nslots + (index + nslots < segEnd ? list[index + nslots]! : 0);
     const origAddr = this.origAddr;
     const allocSize = this.allocSize;
     const padSlots = this.padSlots;
@@ -232,8 +243,8 @@ export class IoTlbPool {
       allocSize[i] = 0;
       padSlots[i] = 0;
     }
-    // the freed slots join the free runs either side of them (within the segment): renumber the whole run
-    this.renumber(this.freeRunStart(index), runEnd);
+    // the freed slots join the free runs either side of them: nothing to renumber with a bitmap
+    this.markSlots(index, nslots, false);
     this.areaUsed[aindex] = this.areaUsed[aindex]! - nslots;
     return nslots;
   }

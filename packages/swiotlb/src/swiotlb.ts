@@ -35,6 +35,7 @@ import { IoTlbMem } from './mem';
 import type { IoTlbDynSlot, SwiotlbDynamicMode } from './mem';
 import { allocContiguous } from './pages';
 import type { PageRun } from './pages';
+import { modPow2 } from './mask';
 import { IoTlbPool, swiotlbAlignOffset } from './pool';
 
 export interface SwiotlbDeps {
@@ -98,9 +99,6 @@ export interface SwiotlbStats {
   readonly fullErrors: number;
 }
 
-/** Where a bounce address lives. */
-type Target = { readonly kind: 'pool'; readonly pool: IoTlbPool } | { readonly kind: 'dyn'; readonly slot: IoTlbDynSlot };
-
 const DISQUALIFYING_PROPS = ['reusable', 'linux,cma-default', 'linux,dma-default', 'no-map'];
 
 export class Swiotlb {
@@ -113,6 +111,10 @@ export class Swiotlb {
   private readonly restricted = new Map<string, { rmem: RestrictedDmaPool; mem: IoTlbMem | null }>();
   private readonly pendingWork: (() => void)[] = [];
   private readonly warnedOverflow = new Set<string>();
+  /** The bounce copier (also in ctx), kept here for the hot path. */
+  private readonly copier: BounceCopier;
+  /** The pool the last successful findSlots took slots from. */
+  private foundPool: IoTlbPool | null = null;
 
   constructor(private readonly deps: SwiotlbDeps, options: SwiotlbOptions = {}) {
     const dmaZone = deps.pages.stats().find((z) => z.name === 'DMA');
@@ -132,7 +134,7 @@ export class Swiotlb {
       pages: deps.pages,
       log: deps.log,
       reach: deps.reach ?? DEFAULT_REACH,
-      copier: new BounceCopier(deps.memory, deps.cache ?? null),
+      copier: (this.copier = new BounceCopier(deps.memory, deps.cache ?? null)),
       cpu: deps.cpu ?? (() => 0),
       queueWork: (label, fn) => {
         if (deps.scheduler !== undefined) deps.scheduler.schedule(0, fn, label);
@@ -208,7 +210,8 @@ export class Swiotlb {
 
   /** Runs queued grow work (only needed when no scheduler was given and work was queued outside a mapping). */
   runPendingWork(): void {
-    while (this.pendingWork.length > 0) this.pendingWork.shift()!();
+    const work = this.pendingWork;
+    while (work.length > 0) work.shift()!();
   }
 
   // ---- queries --------------------------------------------------------------------------------
@@ -272,11 +275,14 @@ export class Swiotlb {
 
   // ---- slot search ----------------------------------------------------------------------------
 
-  /** swiotlb_find_slots(): every area of every pool, then (growing mode) a transient pool. */
-  private findSlots(dev: SwiotlbDevice, mem: IoTlbMem, origAddr: number, allocSize: number, allocAlignMask: number): { pool: IoTlbPool; index: number } | null {
+  /**
+   * swiotlb_find_slots(): every area of every pool, then (growing mode) a transient pool. Returns the
+   * first slot's index in `this.foundPool`, or -1 (no result object: this runs on every mapping).
+   */
+  private findSlots(dev: SwiotlbDevice, mem: IoTlbMem, origAddr: number, allocSize: number, allocAlignMask: number): number {
     const ctx = this.ctx;
     const growing = mem.dynamic === 'growing';
-    if (growing && allocSize > IO_TLB_MAX_MAPPING) return null;
+    if (growing && allocSize > IO_TLB_MAX_MAPPING) return -1;
     const cpu = ctx.cpu();
     const pools = mem.pools;
     const rounds = growing ? mem.defaultNareas : mem.defpool.nareas;
@@ -287,18 +293,26 @@ export class Swiotlb {
         const index = pool.searchArea(dev, ctx.reach, (cpu + i) % pool.nareas, origAddr, allocSize, allocAlignMask);
         if (index >= 0) {
           mem.incUsed(nrSlots(allocSize));
-          return { pool, index };
+          this.foundPool = pool;
+          return index;
         }
       }
     }
-    if (!mem.canGrow) return null;
+    return mem.canGrow ? this.findTransientSlots(dev, mem, origAddr, allocSize, allocAlignMask) : -1;
+  }
+
+  /** Growing mode with every pool full: queue the grow worker and take a transient pool for this mapping. */
+  private findTransientSlots(dev: SwiotlbDevice, mem: IoTlbMem, origAddr: number, allocSize: number, allocAlignMask: number): number {
+    const ctx = this.ctx;
     if (!mem.dynAllocPending) {
       mem.dynAllocPending = true;
       ctx.queueWork('swiotlb_dyn_alloc', () => swiotlbDynAlloc(ctx, mem));
     }
     const t = swiotlbTransientSlots(ctx, dev, mem, origAddr, allocSize, allocAlignMask);
-    if (t !== null) mem.incUsed(nrSlots(allocSize));
-    return t;
+    if (t === null) return -1;
+    mem.incUsed(nrSlots(allocSize));
+    this.foundPool = t.pool;
+    return t.index;
   }
 
   // ---- map / unmap / sync ---------------------------------------------------------------------
@@ -309,41 +323,64 @@ export class Swiotlb {
    * returns its physical address, or DMA_MAPPING_ERROR.
    */
   swiotlbTblMapSingle(dev: SwiotlbDevice, origAddr: number, mappingSize: number, allocAlignMask: number, dir: DmaDataDirection, attrs: DmaAttrs = 0): number {
-    const log = this.ctx.log;
     const mem = this.memOf(dev);
-    if (mem === null || mem.nslabs === 0) {
-      log.ratelimited('swiotlb_tbl_map_single', 'warning', `${devPrefix(dev)}Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`);
-      return DMA_MAPPING_ERROR;
-    }
+    if (mem === null || mem.nslabs === 0) return this.noBounceBuffer(dev);
     if (allocAlignMask > PAGE_SIZE - 1) {
-      log.warnOnce('kernel/dma/swiotlb.c swiotlb_tbl_map_single', `${devPrefix(dev)}Alloc alignment may prevent fulfilling requests with max mapping_size`);
+      this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_tbl_map_single', `${devPrefix(dev)}Alloc alignment may prevent fulfilling requests with max mapping_size`);
     }
     const fullOffset = swiotlbAlignOffset(dev, allocAlignMask, origAddr);
     const size = alignUp(mappingSize + fullOffset, allocAlignMask + 1);
+    const dynamicFirst = mem.dynamic === 'per-buffer' && !mem.forAlloc && this.options.perBufferOrder === 'dynamic-first';
+    if (!dynamicFirst) {
+      // the usual case: slots from the pools
+      const tlbAddr = this.mapFromPools(dev, mem, origAddr, mappingSize, size, allocAlignMask, fullOffset);
+      if (tlbAddr !== DMA_MAPPING_ERROR) return tlbAddr;
+    }
+    return this.mapOtherwise(dev, mem, origAddr, mappingSize, size, allocAlignMask, fullOffset, dir, attrs, dynamicFirst);
+  }
 
-    let tlbAddr = DMA_MAPPING_ERROR;
+  /** Takes slots for the mapping from the pools and bounces the original in; DMA_MAPPING_ERROR when none are free. */
+  private mapFromPools(dev: SwiotlbDevice, mem: IoTlbMem, origAddr: number, mappingSize: number, size: number, allocAlignMask: number, fullOffset: number): number {
+    const found = this.findSlots(dev, mem, origAddr, size, allocAlignMask);
+    if (found < 0) return DMA_MAPPING_ERROR;
+    const pool = this.foundPool!;
+    const padSlots = Math.floor(fullOffset / IO_TLB_SIZE);
+    const index = found + padSlots;
+    pool.setOrig(index, padSlots, nrSlots(size) - padSlots, origAddr);
+    const tlbAddr = pool.slotAddr(index) + (fullOffset - padSlots * IO_TLB_SIZE);
+    if (this.pendingWork.length > 0) this.runPendingWork();
+    this.bouncePool(dev, pool, tlbAddr, mappingSize, true);
+    return tlbAddr;
+  }
+
+  /**
+   * The rest of swiotlb_tbl_map_single(): seed 004's dedicated buffer (before the pools when it goes
+   * first, after them otherwise), then the "buffer is full" error.
+   */
+  private mapOtherwise(
+    dev: SwiotlbDevice,
+    mem: IoTlbMem,
+    origAddr: number,
+    mappingSize: number,
+    size: number,
+    allocAlignMask: number,
+    fullOffset: number,
+    dir: DmaDataDirection,
+    attrs: DmaAttrs,
+    dynamicFirst: boolean,
+  ): number {
     const perBuffer = mem.dynamic === 'per-buffer' && !mem.forAlloc;
-    if (perBuffer && this.options.perBufferOrder === 'dynamic-first') {
-      tlbAddr = swiotlbDynMap(this.ctx, dev, mem, origAddr, size, allocAlignMask, dir);
-    }
-    if (tlbAddr === DMA_MAPPING_ERROR) {
-      const found = this.findSlots(dev, mem, origAddr, size, allocAlignMask);
-      if (found !== null) {
-        const padSlots = Math.floor(fullOffset / IO_TLB_SIZE);
-        const offset = fullOffset % IO_TLB_SIZE;
-        const index = found.index + padSlots;
-        found.pool.setOrig(index, padSlots, nrSlots(size) - padSlots, origAddr);
-        tlbAddr = found.pool.slotAddr(index) + offset;
-      }
-    }
-    if (tlbAddr === DMA_MAPPING_ERROR && perBuffer && this.options.perBufferOrder === 'fixed-first') {
-      tlbAddr = swiotlbDynMap(this.ctx, dev, mem, origAddr, size, allocAlignMask, dir);
+    let tlbAddr = DMA_MAPPING_ERROR;
+    if (perBuffer) tlbAddr = swiotlbDynMap(this.ctx, dev, mem, origAddr, size, allocAlignMask, dir);
+    if (tlbAddr === DMA_MAPPING_ERROR && dynamicFirst) {
+      tlbAddr = this.mapFromPools(dev, mem, origAddr, mappingSize, size, allocAlignMask, fullOffset);
+      if (tlbAddr !== DMA_MAPPING_ERROR) return tlbAddr;
     }
     this.runPendingWork();
     if (tlbAddr === DMA_MAPPING_ERROR) {
       mem.fullErrors++;
       if (!hasAttr(attrs, DMA_ATTR_NO_WARN)) {
-        log.ratelimited(
+        this.ctx.log.ratelimited(
           'swiotlb_tbl_map_single',
           'warning',
           `${devPrefix(dev)}swiotlb buffer is full (sz: ${size} bytes), total ${mem.nslabs} (slots), used ${mem.used} (slots)`,
@@ -351,8 +388,13 @@ export class Swiotlb {
       }
       return DMA_MAPPING_ERROR;
     }
-    this.bounce(dev, mem, tlbAddr, mappingSize, true, null);
+    this.bounceDyn(dev, mem.findDyn(tlbAddr), tlbAddr, mappingSize, true);
     return tlbAddr;
+  }
+
+  private noBounceBuffer(dev: SwiotlbDevice): number {
+    this.ctx.log.ratelimited('swiotlb_tbl_map_single', 'warning', `${devPrefix(dev)}Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`);
+    return DMA_MAPPING_ERROR;
   }
 
   /**
@@ -363,85 +405,88 @@ export class Swiotlb {
   swiotlbTblUnmapSingle(dev: SwiotlbDevice, tlbAddr: number, mappingSize: number, dir: DmaDataDirection, attrs: DmaAttrs = 0): boolean {
     const mem = this.memOf(dev);
     if (mem === null) return false;
-    const target = this.targetOf(dev, mem, tlbAddr);
-    if (target === null) return false;
-    if (!hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC) && (dir === 'from-device' || dir === 'bidirectional')) {
-      this.bounce(dev, mem, tlbAddr, mappingSize, false, target);
+    const copyBack = (dir === 'from-device' || dir === 'bidirectional') && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC);
+    const pool = mem.findPool(dev, tlbAddr);
+    if (pool !== null) {
+      if (copyBack) this.bouncePool(dev, pool, tlbAddr, mappingSize, false);
+      if (pool.transient) swiotlbDelTransient(this.ctx, mem, pool);
+      else mem.decUsed(pool.releaseSlots(dev, tlbAddr));
+      return true;
     }
-    if (target.kind === 'dyn') {
-      swiotlbDynUnmap(this.ctx, mem, target.slot);
-    } else if (target.pool.transient) {
-      swiotlbDelTransient(this.ctx, mem, target.pool);
-    } else {
-      mem.decUsed(target.pool.releaseSlots(dev, tlbAddr));
-    }
+    const slot = mem.dynSlots.size > 0 ? mem.findDyn(tlbAddr) : undefined;
+    if (slot === undefined) return false;
+    if (copyBack) this.bounceDyn(dev, slot, tlbAddr, mappingSize, false);
+    swiotlbDynUnmap(this.ctx, mem, slot);
     return true;
   }
 
   /** swiotlb_sync_single_for_device(): original → bounce for TO_DEVICE and BIDIRECTIONAL. */
   swiotlbSyncSingleForDevice(dev: SwiotlbDevice, tlbAddr: number, size: number, dir: DmaDataDirection): void {
-    const mem = this.memOf(dev);
-    if (mem === null) return;
-    const target = this.targetOf(dev, mem, tlbAddr);
-    if (target === null) return;
-    if (dir === 'to-device' || dir === 'bidirectional') this.bounce(dev, mem, tlbAddr, size, true, target);
+    const where = this.locate(dev, tlbAddr);
+    if (where === null) return;
+    if (dir === 'to-device' || dir === 'bidirectional') this.bounceIn(dev, where, tlbAddr, size, true);
     else if (dir !== 'from-device') this.ctx.log.oops('kernel BUG at kernel/dma/swiotlb.c (__swiotlb_sync_single_for_device)', [`dir ${dir}`]);
   }
 
   /** swiotlb_sync_single_for_cpu(): bounce → original for FROM_DEVICE and BIDIRECTIONAL. */
   swiotlbSyncSingleForCpu(dev: SwiotlbDevice, tlbAddr: number, size: number, dir: DmaDataDirection): void {
-    const mem = this.memOf(dev);
-    if (mem === null) return;
-    const target = this.targetOf(dev, mem, tlbAddr);
-    if (target === null) return;
-    if (dir === 'from-device' || dir === 'bidirectional') this.bounce(dev, mem, tlbAddr, size, false, target);
+    const where = this.locate(dev, tlbAddr);
+    if (where === null) return;
+    if (dir === 'from-device' || dir === 'bidirectional') this.bounceIn(dev, where, tlbAddr, size, false);
     else if (dir !== 'to-device') this.ctx.log.oops('kernel BUG at kernel/dma/swiotlb.c (__swiotlb_sync_single_for_cpu)', [`dir ${dir}`]);
   }
 
-  private targetOf(dev: SwiotlbDevice, mem: IoTlbMem, tlbAddr: number): Target | null {
+  /** The pool or seed 004 dynamic buffer holding tlbAddr for dev, or null when it is no bounce buffer of dev's allocator. */
+  private locate(dev: SwiotlbDevice, tlbAddr: number): IoTlbPool | IoTlbDynSlot | null {
+    const mem = this.memOf(dev);
+    if (mem === null) return null;
     const pool = mem.findPool(dev, tlbAddr);
-    if (pool !== null) return { kind: 'pool', pool };
-    const slot = mem.dynSlots.size > 0 ? mem.findDyn(tlbAddr) : undefined;
-    return slot === undefined ? null : { kind: 'dyn', slot };
+    if (pool !== null) return pool;
+    return mem.dynSlots.size > 0 ? (mem.findDyn(tlbAddr) ?? null) : null;
+  }
+
+  private bounceIn(dev: SwiotlbDevice, where: IoTlbPool | IoTlbDynSlot, tlbAddr: number, size: number, toDevice: boolean): void {
+    if (where instanceof IoTlbPool) this.bouncePool(dev, where, tlbAddr, size, toDevice);
+    else this.bounceDyn(dev, where, tlbAddr, size, toDevice);
   }
 
   /**
-   * swiotlb_bounce(): copies between a bounce buffer and its original, `size` bytes from tlbAddr (which
-   * may be inside the buffer, for partial syncs). A copy longer than the allocation is a WARN and is
-   * cut to it.
+   * swiotlb_bounce() in a pool: copies between a bounce buffer and its original, `size` bytes from
+   * tlbAddr (which may be inside the buffer, for partial syncs).
    */
-  private bounce(dev: SwiotlbDevice, mem: IoTlbMem, tlbAddr: number, size: number, toDevice: boolean, known: Target | null): void {
-    const target = known ?? this.targetOf(dev, mem, tlbAddr);
-    if (target === null) return;
-    let orig: number;
-    let allocSize: number;
-    if (target.kind === 'pool') {
-      const pool = target.pool;
-      const index = pool.slotIndexOf(tlbAddr);
-      const slotOrig = pool.origAddr[index]!;
-      if (slotOrig === INVALID_PHYS_ADDR) return;
-      const tlbOffset = (tlbAddr % IO_TLB_SIZE) - swiotlbAlignOffset(dev, 0, slotOrig);
-      orig = slotOrig + tlbOffset;
-      allocSize = pool.allocSize[index]! - tlbOffset;
-    } else {
-      const tlbOffset = tlbAddr - target.slot.pages.addr;
-      orig = target.slot.origAddr + tlbOffset;
-      allocSize = target.slot.allocSize - tlbOffset;
-    }
-    let len = size;
-    if (len > allocSize) {
-      const site = 'kernel/dma/swiotlb.c swiotlb_bounce';
-      if (!this.warnedOverflow.has(site)) {
-        this.warnedOverflow.add(site);
-        this.ctx.log.warn(site, `${devPrefix(dev)}Buffer overflow detected. Allocation size: ${allocSize}. Mapping size: ${size}.`);
-      }
-      len = Math.max(0, allocSize);
-    }
+  private bouncePool(dev: SwiotlbDevice, pool: IoTlbPool, tlbAddr: number, size: number, toDevice: boolean): void {
+    const index = pool.slotIndexOf(tlbAddr);
+    const slotOrig = pool.origAddr[index]!;
+    if (slotOrig === INVALID_PHYS_ADDR) return;
+    const tlbOffset = modPow2(tlbAddr, IO_TLB_SIZE) - swiotlbAlignOffset(dev, 0, slotOrig);
+    this.copy(dev, tlbAddr, slotOrig + tlbOffset, size, pool.allocSize[index]! - tlbOffset, toDevice);
+  }
+
+  /** swiotlb_bounce() for a seed 004 dynamic buffer. */
+  private bounceDyn(dev: SwiotlbDevice, slot: IoTlbDynSlot | undefined, tlbAddr: number, size: number, toDevice: boolean): void {
+    if (slot === undefined) return;
+    const tlbOffset = tlbAddr - slot.pages.addr;
+    this.copy(dev, tlbAddr, slot.origAddr + tlbOffset, size, slot.allocSize - tlbOffset, toDevice);
+  }
+
+  /** The bounce copy itself; a copy longer than the allocation is a WARN and is cut to it. */
+  private copy(dev: SwiotlbDevice, tlbAddr: number, orig: number, size: number, allocSize: number, toDevice: boolean): void {
+    const len = size > allocSize ? this.overflow(dev, size, allocSize) : size;
     if (len === 0) return;
-    const r = toDevice ? this.ctx.copier.toBounce(tlbAddr, orig, len) : this.ctx.copier.fromBounce(orig, tlbAddr, len);
+    const r = toDevice ? this.copier.copy(tlbAddr, orig, len) : this.copier.copy(orig, tlbAddr, len);
     if (!r.ok) {
       this.ctx.log.oops(`Unable to handle kernel paging request at physical address ${hex(r.addr)}`, [`swiotlb bounce ${hex(orig)} <-> ${hex(tlbAddr)} size ${len}`]);
     }
+  }
+
+  /** A bounce past the end of its allocation: WARN once, and copy what the allocation holds. */
+  private overflow(dev: SwiotlbDevice, size: number, allocSize: number): number {
+    const site = 'kernel/dma/swiotlb.c swiotlb_bounce';
+    if (!this.warnedOverflow.has(site)) {
+      this.warnedOverflow.add(site);
+      this.ctx.log.warn(site, `${devPrefix(dev)}Buffer overflow detected. Allocation size: ${allocSize}. Mapping size: ${size}.`);
+    }
+    return Math.max(0, allocSize);
   }
 
   // ---- restricted DMA pools -------------------------------------------------------------------
@@ -497,11 +542,12 @@ export class Swiotlb {
     const order = ilog2(roundupPowOfTwo(Math.max(1, Math.ceil(size / PAGE_SIZE))));
     const align = 2 ** order * PAGE_SIZE - 1;
     const found = this.findSlots(dev, mem, 0, size, align);
-    if (found === null) return null;
-    const tlbAddr = found.pool.slotAddr(found.index);
+    if (found < 0) return null;
+    const pool = this.foundPool!;
+    const tlbAddr = pool.slotAddr(found);
     if (tlbAddr % PAGE_SIZE !== 0) {
       this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_alloc', `${devPrefix(dev)}Cannot allocate pages from non page-aligned swiotlb addr ${hex(tlbAddr)}.`);
-      mem.decUsed(found.pool.releaseSlots(dev, tlbAddr));
+      mem.decUsed(pool.releaseSlots(dev, tlbAddr));
       return null;
     }
     return tlbAddr;

@@ -26,25 +26,37 @@ const ZERO_CHUNK = new Uint8Array(MEMORY_CHUNK_SIZE);
  */
 const SLAB_BYTES = 32 * 1024 * 1024;
 const CHUNKS_PER_SLAB = SLAB_BYTES / MEMORY_CHUNK_SIZE;
-let slab: ArrayBuffer | null = null;
+let slab: Uint8Array | null = null;
 let slabUsed = 0;
 
 /** A new zeroed chunk of backing store, carved from the current shared slab. */
 function newChunk(): Chunk {
   if (slab === null || slabUsed === CHUNKS_PER_SLAB) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
   const offset = slabUsed++ * MEMORY_CHUNK_SIZE;
-  return { bytes: new Uint8Array(slab, offset, MEMORY_CHUNK_SIZE), words: new Uint32Array(slab, offset, MEMORY_CHUNK_SIZE / 4) };
+  const buffer = slab.buffer;
+  return {
+    bytes: new Uint8Array(buffer, offset, MEMORY_CHUNK_SIZE),
+    words: new Uint32Array(buffer, offset, MEMORY_CHUNK_SIZE / 4),
+    slab,
+    slabOffset: offset,
+  };
 }
 /** Whether a Uint32Array view reads bytes little-endian (true on every host Node runs on today). */
 const HOST_LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-/** One chunk of backing store, with a 32-bit view of the same bytes for aligned word accesses. */
+/**
+ * One chunk of backing store, with a 32-bit view of the same bytes for aligned word accesses, and the
+ * whole slab it was carved from: a copy between two chunks of one slab is then a `copyWithin` on the
+ * slab, with no view created per copy.
+ */
 interface Chunk {
   readonly bytes: Uint8Array;
   readonly words: Uint32Array;
+  readonly slab: Uint8Array;
+  readonly slabOffset: number;
 }
 
 /**
@@ -72,6 +84,14 @@ export class PhysicalMemory {
   private cachedHi = 0;
   private cachedBase = 0;
   private cachedWords: Uint32Array = new Uint32Array(0);
+  /**
+   * The two chunks copies touched last (index -1: none), looked up before the map: a bounce or a DMA
+   * copies between the same two chunks again and again. Chunks are never dropped, so these stay valid.
+   */
+  private copyIdxA = -1;
+  private copyChunkA: Chunk | undefined = undefined;
+  private copyIdxB = -1;
+  private copyChunkB: Chunk | undefined = undefined;
 
   constructor(regions: readonly RamRegion[]) {
     const sorted = [...regions].sort((a, b) => a.base - b.base);
@@ -178,6 +198,49 @@ export class PhysicalMemory {
     if (!this.isRam(src, len)) return this.fault(src);
     if (!this.isRam(dst, len)) return this.fault(dst);
     if (len === 0 || dst === src) return MEM_OK;
+    const sIdx = Math.floor(src / MEMORY_CHUNK_SIZE);
+    const dIdx = Math.floor(dst / MEMORY_CHUNK_SIZE);
+    const sOff = src - sIdx * MEMORY_CHUNK_SIZE;
+    const dOff = dst - dIdx * MEMORY_CHUNK_SIZE;
+    if (sOff + len <= MEMORY_CHUNK_SIZE && dOff + len <= MEMORY_CHUNK_SIZE) {
+      this.copyInChunks(sIdx, sOff, dIdx, dOff, len);
+      return MEM_OK;
+    }
+    return this.copySpanning(dst, src, len);
+  }
+
+  /** A copy that stays inside one chunk on each side (the usual bounce or DMA copy): no loop, no view. */
+  private copyInChunks(sIdx: number, sOff: number, dIdx: number, dOff: number, len: number): void {
+    const sChunk = this.copyChunk(sIdx, false);
+    if (sChunk === undefined) {
+      // never-written source reads as zeros; a never-written destination already holds them
+      this.copyChunk(dIdx, false)?.bytes.fill(0, dOff, dOff + len);
+      return;
+    }
+    const dChunk = this.copyChunk(dIdx, true)!;
+    if (sChunk.slab === dChunk.slab) {
+      const from = sChunk.slabOffset + sOff;
+      sChunk.slab.copyWithin(dChunk.slabOffset + dOff, from, from + len); // memmove: overlaps are fine
+    } else {
+      dChunk.bytes.set(len === MEMORY_CHUNK_SIZE ? sChunk.bytes : sChunk.bytes.subarray(sOff, sOff + len), dOff);
+    }
+  }
+
+  /** The chunk `idx` for a copy, through the two-entry cache; `create` allocates a missing one. */
+  private copyChunk(idx: number, create: boolean): Chunk | undefined {
+    if (idx === this.copyIdxA) return this.copyChunkA;
+    if (idx === this.copyIdxB) return this.copyChunkB;
+    const chunk = create ? this.chunkFor(idx) : this.chunks.get(idx);
+    if (chunk === undefined) return undefined; // not cached: it may be written later
+    this.copyIdxB = this.copyIdxA;
+    this.copyChunkB = this.copyChunkA;
+    this.copyIdxA = idx;
+    this.copyChunkA = chunk;
+    return chunk;
+  }
+
+  /** A copy crossing a chunk boundary on either side. */
+  private copySpanning(dst: number, src: number, len: number): MemAccess {
     const overlapForward = dst > src && dst < src + len;
     if (overlapForward) {
       // Copy through a temporary so a forward overlap does not read bytes it already wrote.
