@@ -53,7 +53,8 @@ function fakeBacked(strict: boolean): BenchMachine {
   return { core, dev, trim: () => void (domain.mapCalls.length = 0) };
 }
 
-async function mapUnmap(ctx: BenchContext, id: string, m: BenchMachine, min: number): Promise<void> {
+/** `min`: the issue's target, for the SMMU-backed ids only (the `.fake` ones are for comparison). */
+async function mapUnmap(ctx: BenchContext, id: string, m: BenchMachine, min?: number): Promise<void> {
   const page = m.core.pages.allocPages(0)!;
   const dev = m.dev;
   let n = 0;
@@ -64,11 +65,11 @@ async function mapUnmap(ctx: BenchContext, id: string, m: BenchMachine, min: num
       dmaUnmapPage(dev, addr, 4 * KiB, DMA_TO_DEVICE);
       if (++n % 1024 === 0) m.trim();
     },
-    { unit: 'pairs/s', batch: 1000, min, baseline: 'raw.loop' },
+    { unit: 'pairs/s', batch: 1000, baseline: 'raw.loop', ...(min !== undefined ? { min } : {}) },
   );
 }
 
-async function sg64(ctx: BenchContext, id: string, m: BenchMachine): Promise<void> {
+async function sg64(ctx: BenchContext, id: string, m: BenchMachine, max?: number): Promise<void> {
   const sgl: Scatterlist[] = [];
   for (let i = 0; i < 64; i++) sgl.push({ pagePhys: m.core.pages.allocPages(0)!, offset: 0, length: PAGE_SIZE, dmaAddress: 0, dmaLength: 0 });
   const dev = m.dev;
@@ -80,15 +81,15 @@ async function sg64(ctx: BenchContext, id: string, m: BenchMachine): Promise<voi
       dmaUnmapSg(dev, sgl, 64, DMA_TO_DEVICE);
       if (++n % 64 === 0) m.trim();
     },
-    { unit: 'µs', batch: 20, max: 10, baseline: 'raw.loop' },
+    { unit: 'µs', batch: 20, baseline: 'raw.loop', ...(max !== undefined ? { max } : {}) },
   );
 }
 
 export default async (ctx: BenchContext): Promise<void> => {
   await mapUnmap(ctx, 'dma-iommu.map-unmap.strict', smmuBacked(true), 1.4e6);
   await mapUnmap(ctx, 'dma-iommu.map-unmap.lazy', smmuBacked(false), 2e6);
-  await sg64(ctx, 'dma-iommu.sg64', smmuBacked(true));
-  await mapUnmap(ctx, 'dma-iommu.map-unmap.strict.fake', fakeBacked(true), 1.4e6);
-  await mapUnmap(ctx, 'dma-iommu.map-unmap.lazy.fake', fakeBacked(false), 2e6);
+  await sg64(ctx, 'dma-iommu.sg64', smmuBacked(true), 10);
+  await mapUnmap(ctx, 'dma-iommu.map-unmap.strict.fake', fakeBacked(true));
+  await mapUnmap(ctx, 'dma-iommu.map-unmap.lazy.fake', fakeBacked(false));
   await sg64(ctx, 'dma-iommu.sg64.fake', fakeBacked(true));
 };
