@@ -1,3 +1,5 @@
+import type { DependencyContainer } from 'tsyringe';
+import { register as registerModels, type DevicesRegisterOptions } from './register';
 import type { DeviceModel } from './model';
 import { calxedaSataModel } from './sata/model';
 import { calxedaXgmacModel } from './net/xgmac-model';
@@ -35,6 +37,7 @@ export * from './nvme/model';
 export * from './testdev/dma-engine-hw';
 export * from './testdev/dma-selftest';
 export * from './testdev/models';
+export { DevicesTokens, type DevicesRegisterOptions } from './register';
 
 /**
  * The plugin table the machine consumes: each model's compatibles / PCI ids, hardware factory,
@@ -56,4 +59,9 @@ export const deviceModels: readonly DeviceModel[] = [
 export function findDeviceModel(key: { compatible?: string; pciId?: string }): DeviceModel | undefined {
   const pci = key.pciId?.toLowerCase();
   return deviceModels.find((m) => (key.compatible !== undefined && (m.compatibles ?? []).includes(key.compatible)) || (pci !== undefined && (m.pciIds ?? []).includes(pci)));
+}
+
+/** Registers the built-in device models (plus `options.extra`) into a machine's container. */
+export function register(container: DependencyContainer, options: DevicesRegisterOptions = {}): readonly DeviceModel[] {
+  return registerModels(container, deviceModels, options);
 }
