@@ -16,6 +16,7 @@ import {
   hex,
   ilog2,
   isAligned,
+  modulo,
   pageOffset,
   isPowerOfTwo,
   pagesSpanned,
@@ -168,7 +169,7 @@ describe('parseSize / parseAddress', () => {
 });
 
 describe('alignment helpers above 2^31', () => {
-  it('alignDown/alignUp/isAligned/pageOffset give what the remainder operator gives, for any number', () => {
+  it('modulo/alignDown/alignUp/isAligned/pageOffset give what the remainder operator gives, for any number', () => {
     const num = fc.oneof(
       fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
       fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
@@ -178,6 +179,7 @@ describe('alignment helpers above 2^31', () => {
     fc.assert(
       fc.property(num, align, (x, a) => {
         const r = x % a;
+        expect(modulo(x, a)).toBe(r);
         expect(alignDown(x, a)).toBe(x - r);
         expect(alignUp(x, a)).toBe(r === 0 ? x : x + (a - r));
         expect(isAligned(x, a)).toBe(r === 0);

@@ -69,7 +69,7 @@ export function ffs(x: number): number {
  * floor(x / m) * m is an exact integer, and when it is not above x (the quotient did not round up)
  * the subtraction is exact too, so a result in [0, m) is the true remainder. Anything else takes `%`.
  */
-function rem(x: number, m: number): number {
+export function modulo(x: number, m: number): number {
   if (x >= 0 && x <= Number.MAX_SAFE_INTEGER && m === Math.floor(m)) {
     const r = x - Math.floor(x / m) * m;
     if (r >= 0 && r < m) return r;
@@ -78,16 +78,16 @@ function rem(x: number, m: number): number {
 }
 
 export function alignDown(x: number, align: number): number {
-  return x - rem(x, align);
+  return x - modulo(x, align);
 }
 
 export function alignUp(x: number, align: number): number {
-  const r = rem(x, align);
+  const r = modulo(x, align);
   return r === 0 ? x : x + (align - r);
 }
 
 export function isAligned(x: number, align: number): boolean {
-  return rem(x, align) === 0;
+  return modulo(x, align) === 0;
 }
 
 export function pfnOf(addr: PhysAddr): number {
@@ -99,7 +99,7 @@ export function pfnToPhys(pfn: number): PhysAddr {
 }
 
 export function pageOffset(addr: number): number {
-  return rem(addr, PAGE_SIZE);
+  return modulo(addr, PAGE_SIZE);
 }
 
 /** Pages needed to cover `size` bytes starting at `offset` inside a page. */

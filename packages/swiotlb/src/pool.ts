@@ -14,10 +14,10 @@
  * - `allocSize[i]`: bytes of the allocation from this slot on (used to bound copies and to free);
  * - `padSlots[i]`: slots skipped before i to honour min_align_mask (set on the first used slot).
  */
-import { PAGE_SIZE } from '@dmasim/core';
+import { PAGE_SIZE, modulo } from '@dmasim/core';
 import { INVALID_PHYS_ADDR, IO_TLB_SEGSIZE, IO_TLB_SIZE, ioTlbOffset, nrSlots } from './constants';
 import type { DeviceReach, SwiotlbDevice } from './device';
-import { andAbove, andMask, modPow2 } from './mask';
+import { andAbove, andMask } from './mask';
 
 /** What a pool is for, for statistics and reports. */
 export type PoolKind = 'default' | 'grown' | 'transient' | 'restricted';
@@ -28,7 +28,7 @@ export function swiotlbAlignOffset(dev: SwiotlbDevice, allocAlignMask: number, a
   if (minAlign === 0) return 0;
   const kept = andMask(addr, minAlign);
   // keep only the bits inside (alloc_align_mask | IO_TLB_SIZE - 1), both low masks
-  return modPow2(kept, Math.max(allocAlignMask, IO_TLB_SIZE - 1) + 1);
+  return modulo(kept, Math.max(allocAlignMask, IO_TLB_SIZE - 1) + 1);
 }
 
 /** BELOW[k]: the 32-bit word with bits 0..k-1 set (k = 0..32); bitwise use on genuine 32-bit words only. */
@@ -197,7 +197,7 @@ export class IoTlbPool {
     for (let checked = 0; checked < areaNslabs; ) {
       const si = slotBase + index;
       const tlbAddr = tblDmaAddr + si * IO_TLB_SIZE;
-      if (modPow2(tlbAddr, align) !== 0 || (origBits >= 0 && andAbove(tlbAddr, iotlbMask, alignMask) !== origBits)) {
+      if (modulo(tlbAddr, align) !== 0 || (origBits >= 0 && andAbove(tlbAddr, iotlbMask, alignMask) !== origBits)) {
         index = this.wrap(index + 1);
         checked++;
         continue;

@@ -8,7 +8,7 @@
  * address and checking it (the rest of the kernel's swiotlb_map) and cache maintenance of the slot
  * for non-coherent devices are dma-direct's part.
  */
-import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, devPrefix, hex, ilog2, roundupPowOfTwo } from '@dmasim/core';
+import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, devPrefix, hex, ilog2, roundupPowOfTwo, modulo } from '@dmasim/core';
 import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core';
 import { BounceCopier } from './bounce';
 import {
@@ -35,7 +35,6 @@ import { IoTlbMem } from './mem';
 import type { IoTlbDynSlot, SwiotlbDynamicMode } from './mem';
 import { allocContiguous } from './pages';
 import type { PageRun } from './pages';
-import { modPow2 } from './mask';
 import { IoTlbPool, swiotlbAlignOffset } from './pool';
 
 export interface SwiotlbDeps {
@@ -458,7 +457,7 @@ export class Swiotlb {
     const index = pool.slotIndexOf(tlbAddr);
     const slotOrig = pool.origAddr[index]!;
     if (slotOrig === INVALID_PHYS_ADDR) return;
-    const tlbOffset = modPow2(tlbAddr, IO_TLB_SIZE) - swiotlbAlignOffset(dev, 0, slotOrig);
+    const tlbOffset = modulo(tlbAddr, IO_TLB_SIZE) - swiotlbAlignOffset(dev, 0, slotOrig);
     this.copy(dev, tlbAddr, slotOrig + tlbOffset, size, pool.allocSize[index]! - tlbOffset, toDevice);
   }
 

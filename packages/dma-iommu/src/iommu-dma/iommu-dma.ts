@@ -5,20 +5,7 @@
  * layers (`arm64`, `generic`) call these; which domain a device uses is in DMA_IOMMU_DOMAIN_SLOT.
  */
 import { Slot, type Device } from '@dmasim/bus';
-import {
-  ENOMEM,
-  EINVAL,
-  ENXIO,
-  MAX_PAGE_ORDER,
-  PAGE_SIZE,
-  devPrefix,
-  fls,
-  type CpuCache,
-  type GfpFlags,
-  type KernelLog,
-  type PageAllocator,
-  type Scheduler,
-} from '@dmasim/core';
+import { ENOMEM, EINVAL, ENXIO, MAX_PAGE_ORDER, PAGE_SIZE, devPrefix, fls, modulo, type CpuCache, type GfpFlags, type KernelLog, type PageAllocator, type Scheduler } from '@dmasim/core';
 import {
   DMA_ATTR_NO_KERNEL_MAPPING,
   DMA_ATTR_SKIP_CPU_SYNC,
@@ -51,7 +38,6 @@ import {
 } from '@dmasim/iommu-core';
 import type { DmaIommuProfile } from '../profile';
 import type { AtomicPool } from './atomic-pool';
-import { maskLimitOf, modOf } from './addr-math';
 import { iommuDmaCookieOf, type IommuDmaCookie } from './cookie';
 import { gfpAllowsBlocking } from './gfp';
 import { iommuDmaAllocIova, iommuDmaFreeIova } from './iova-alloc';
@@ -154,7 +140,7 @@ export class IommuDma {
       this.log.warnOnce(`${SITE} __iommu_dma_map ${dev.name}`, `${devPrefix(dev)}Unsupported alignment constraint`);
       return DMA_MAPPING_ERROR;
     }
-    const iovaOff = modOf(phys, granule);
+    const iovaOff = modulo(phys, granule);
     const len = Math.ceil((size + iovaOff) / granule) * granule;
     const iova = iommuDmaAllocIova(cookie, len, dmaLimit, dev, this.profile, this.log);
     if (iova === 0) return DMA_MAPPING_ERROR;
@@ -173,7 +159,7 @@ export class IommuDma {
     const phys = pagePhys + offset;
     const coherent = dev.dma.coherent;
     if (sync && !coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) archSyncDmaForDevice(this.cache, phys, size, dir);
-    return this.mapPhys(dev, phys, size, dmaInfoToProt(dir, coherent, attrs), maskLimitOf(dev.dma.maskBits));
+    return this.mapPhys(dev, phys, size, dmaInfoToProt(dir, coherent, attrs), dev.dmaMaskLimit);
   }
 
   /**
@@ -204,7 +190,7 @@ export class IommuDma {
   unmapRange(cookie: IommuDmaCookie, addr: number, size: number): void {
     const iovad = cookie.iovad!;
     const granule = iovad.granule;
-    const iovaOff = modOf(addr, granule);
+    const iovaOff = modulo(addr, granule);
     const start = addr - iovaOff;
     const len = Math.ceil((size + iovaOff) / granule) * granule;
     const gather = this.gather;
@@ -259,7 +245,7 @@ export class IommuDma {
     const mask = dev.dma.segmentBoundaryMask;
     const iovaLen = layoutSg(sgl, nents, granule, mask, this.profile);
     if (iovaLen === 0) return finaliseSg(sgl, nents, 0, mask, dev.dma.maxSegmentSize, this.profile);
-    const iova = iommuDmaAllocIova(cookie, iovaLen, maskLimitOf(dev.dma.maskBits), dev, this.profile, this.log);
+    const iova = iommuDmaAllocIova(cookie, iovaLen, dev.dmaMaskLimit, dev, this.profile, this.log);
     if (iova === 0) {
       invalidateSg(sgl, nents);
       return this.profile === 'linux-4.2' ? 0 : -ENOMEM;

@@ -1,3 +1,4 @@
+import { modulo } from '@dmasim/core';
 /**
  * The scatterlist arithmetic of iommu_dma_map_sg, kept apart from the mapping itself: laying the
  * entries out granule-aligned in one IOVA range (rewriting the list in place, reversibly, with the
@@ -11,7 +12,6 @@
  */
 import { DMA_MAPPING_ERROR, type Scatterlist } from '@dmasim/dma-mapping';
 import type { DmaIommuProfile } from '../profile';
-import { modOf } from './addr-math';
 
 /** Segment-boundary masks this large mean "no boundary" (ULONG_MAX in the kernel). */
 function boundaryOf(mask: number): number {
@@ -30,7 +30,7 @@ export function layoutSg(sgl: Scatterlist[], nents: number, granule: number, bou
   let prev: Scatterlist | null = null;
   for (let i = 0; i < nents; i++) {
     const s = sgl[i]!;
-    const sOff = modOf(s.offset, granule);
+    const sOff = modulo(s.offset, granule);
     const origLen = s.length;
     s.dmaAddress = sOff;
     s.dmaLength = origLen;
@@ -38,7 +38,7 @@ export function layoutSg(sgl: Scatterlist[], nents: number, granule: number, bou
     const sLen = Math.ceil((origLen + sOff) / granule) * granule;
     s.length = sLen;
     if (profile === 'linux-6.x' && boundary !== 0 && prev !== null) {
-      const rem = modOf(iovaLen, boundary);
+      const rem = modulo(iovaLen, boundary);
       const padLen = rem === 0 ? 0 : boundary - rem;
       if (padLen !== 0 && padLen < sLen - 1) {
         prev.length += padLen;
@@ -77,7 +77,7 @@ function finaliseSgCurrent(sgl: Scatterlist[], nents: number, dmaAddr: number, b
     s.offset += sIovaOff;
     s.length = sLength;
     // append only to a live output segment, from a granule start, not at a boundary, within the max
-    const atBoundary = boundary !== 0 && modOf(dmaAddr, boundary) === 0;
+    const atBoundary = boundary !== 0 && modulo(dmaAddr, boundary) === 0;
     if (curLen !== 0 && sIovaOff === 0 && !atBoundary && maxLen - curLen >= sLength) {
       curLen += sLength;
     } else {
@@ -110,7 +110,7 @@ function finaliseSg2015(sgl: Scatterlist[], nents: number, dmaAddr: number, boun
     s.length = sLength;
     s.dmaAddress = DMA_MAPPING_ERROR;
     s.dmaLength = 0;
-    const inWindow = boundary === 0 || modOf(segDma, boundary) + segLen + sLength <= boundary - 1;
+    const inWindow = boundary === 0 || modulo(segDma, boundary) + segLen + sLength <= boundary - 1;
     if (segLen !== 0 && segDma + segLen === dmaAddr + sOffset && segLen + sDmaLen <= maxLen && inWindow) {
       sgl[seg]!.dmaLength += sDmaLen;
     } else {

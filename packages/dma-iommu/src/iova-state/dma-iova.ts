@@ -6,7 +6,7 @@
  * iommu-dma, so the caller falls back to dma_map_sg.
  */
 import type { Device } from '@dmasim/bus';
-import { EIO, EOPNOTSUPP } from '@dmasim/core';
+import { EIO, EOPNOTSUPP, modulo } from '@dmasim/core';
 import {
   DMA_ATTR_SKIP_CPU_SYNC,
   archSyncDmaForCpu,
@@ -16,7 +16,6 @@ import {
   type DmaDataDirection,
 } from '@dmasim/dma-mapping';
 import { IommuIotlbGather, iommuIotlbSync, iommuIovaToPhys, iommuMapNosync, iommuSyncMap, iommuUnmapFast } from '@dmasim/iommu-core';
-import { maskLimitOf, modOf } from '../iommu-dma/addr-math';
 import type { IommuDmaCookie } from '../iommu-dma/cookie';
 import { iommuDmaOf, type IommuDma } from '../iommu-dma/iommu-dma';
 import { iommuDmaAllocIova, iommuDmaFreeIova } from '../iommu-dma/iova-alloc';
@@ -72,8 +71,8 @@ export function dmaIovaTryAlloc(dev: Device, state: DmaIovaState, phys: number, 
     lc.dma.log.warnOnce(`${SITE} iommu_dma_iova_alloc`);
     return false;
   }
-  const iovaOff = modOf(phys, lc.cookie.iovad!.granule);
-  const addr = iommuDmaAllocIova(lc.cookie, iovaAlign(lc.cookie, size + iovaOff), maskLimitOf(dev.dma.maskBits), dev, lc.dma.profile, lc.dma.log);
+  const iovaOff = modulo(phys, lc.cookie.iovad!.granule);
+  const addr = iommuDmaAllocIova(lc.cookie, iovaAlign(lc.cookie, size + iovaOff), dev.dmaMaskLimit, dev, lc.dma.profile, lc.dma.log);
   if (addr === 0) return false;
   state.addr = addr + iovaOff;
   state.size = size;
@@ -84,7 +83,7 @@ export function dmaIovaTryAlloc(dev: Device, state: DmaIovaState, phys: number, 
 export function dmaIovaFree(dev: Device, state: DmaIovaState): void {
   const lc = layerAndCookie(dev);
   if (lc === null || state.size === 0) return;
-  const pad = modOf(state.addr, lc.cookie.iovad!.granule);
+  const pad = modulo(state.addr, lc.cookie.iovad!.granule);
   iommuDmaFreeIova(lc.cookie, state.addr - pad, iovaAlign(lc.cookie, state.size + pad), null, lc.dma.profile);
 }
 
@@ -97,7 +96,7 @@ export function dmaIovaLink(dev: Device, state: DmaIovaState, phys: number, offs
   const lc = layerAndCookie(dev);
   if (lc === null) return -EOPNOTSUPP;
   const { dma, cookie } = lc;
-  const pad = modOf(phys, cookie.iovad!.granule);
+  const pad = modulo(phys, cookie.iovad!.granule);
   if (pad !== 0 && offset > 0) {
     dma.log.warnOnce(`${SITE} dma_iova_link`);
     return -EIO;
@@ -112,7 +111,7 @@ export function dmaIovaSync(dev: Device, state: DmaIovaState, offset: number, si
   const lc = layerAndCookie(dev);
   if (lc === null) return -EOPNOTSUPP;
   const addr = state.addr + offset;
-  const pad = modOf(addr, lc.cookie.iovad!.granule);
+  const pad = modulo(addr, lc.cookie.iovad!.granule);
   return iommuSyncMap(lc.cookie.domain, addr - pad, iovaAlign(lc.cookie, size + pad));
 }
 
@@ -124,7 +123,7 @@ function iovaUnlink(dev: Device, state: DmaIovaState, offset: number, size: numb
   const { dma, cookie } = lc;
   const granule = cookie.iovad!.granule;
   const addr = state.addr + offset;
-  const pad = modOf(addr, granule);
+  const pad = modulo(addr, granule);
   const start = addr - pad;
   const len = iovaAlign(cookie, size + pad);
   if (!dev.dma.coherent && !hasAttr(attrs, DMA_ATTR_SKIP_CPU_SYNC)) {
@@ -136,7 +135,7 @@ function iovaUnlink(dev: Device, state: DmaIovaState, offset: number, size: numb
         dma.log.warn(`${SITE} iommu_dma_iova_unlink_range_slow`);
         return;
       }
-      const n = Math.min(end - a, granule - modOf(a, granule));
+      const n = Math.min(end - a, granule - modulo(a, granule));
       archSyncDmaForCpu(dma.cache, phys, n, dir);
       a += n;
     }

@@ -1,7 +1,6 @@
-import { EEXIST, EINVAL, ENOMEM, ERANGE, GFP_KERNEL, hex } from '@dmasim/core';
+import { EEXIST, EINVAL, ENOMEM, ERANGE, GFP_KERNEL, hex, modulo } from '@dmasim/core';
 import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core';
 import { PteAttributeTable } from './attributes';
-import { modPow2 } from './pow2-mod';
 import {
   PTE_ATTR_LO_MASK,
   PTE_HI_ATTR_MASK,
@@ -318,7 +317,7 @@ export class ArmLpaeIoPgtable {
    */
   map(iova: number, paddr: number, size: number, prot: number): number {
     const min = this.pgsizes[0]!;
-    if (modPow2(iova, min) !== 0 || modPow2(paddr, min) !== 0 || modPow2(size, min) !== 0) {
+    if (modulo(iova, min) !== 0 || modulo(paddr, min) !== 0 || modulo(size, min) !== 0) {
       this.log.err(`unaligned: iova ${hex(iova)} pa ${hex(paddr)} size ${hex(size)} min_pagesz ${hex(min)}`);
       return -EINVAL;
     }
@@ -451,7 +450,7 @@ export class ArmLpaeIoPgtable {
    */
   unmap(iova: number, size: number, gather: IommuIotlbGather = NO_GATHER): number {
     const min = this.pgsizes[0]!;
-    if (modPow2(iova, min) !== 0 || modPow2(size, min) !== 0) {
+    if (modulo(iova, min) !== 0 || modulo(size, min) !== 0) {
       this.log.err(`unaligned: iova ${hex(iova)} size ${hex(size)} min_pagesz ${hex(min)}`);
       return 0;
     }

@@ -1,3 +1,4 @@
+import { modulo } from '@dmasim/core';
 /**
  * iommu_pgsize: how iommu_map / iommu_unmap cut a range into runs of one page size.
  *
@@ -8,7 +9,6 @@
  * at that boundary so the next call can use the larger size.
  */
 
-import { modPow2 } from './pow2-mod';
 
 /** Holds the count of the last iommuPgsize call (reused so the hot path allocates nothing). */
 export interface PgsizeCount {
@@ -24,7 +24,7 @@ export function iommuPgsize(pgsizes: readonly number[], iova: number, paddr: num
   let idx = -1;
   for (let i = pgsizes.length - 1; i >= 0; i--) {
     const ps = pgsizes[i]!;
-    if (ps <= size && modPow2(iova, ps) === 0 && modPow2(paddr, ps) === 0) {
+    if (ps <= size && modulo(iova, ps) === 0 && modulo(paddr, ps) === 0) {
       idx = i;
       break;
     }
@@ -37,8 +37,8 @@ export function iommuPgsize(pgsizes: readonly number[], iova: number, paddr: num
   let span = size;
   const next = pgsizes[idx + 1];
   if (next !== undefined) {
-    const iovaOff = modPow2(iova, next);
-    if (iovaOff === modPow2(paddr, next)) {
+    const iovaOff = modulo(iova, next);
+    if (iovaOff === modulo(paddr, next)) {
       const offset = next - iovaOff;
       if (offset + next <= size) span = offset;
     }

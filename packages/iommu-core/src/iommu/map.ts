@@ -7,9 +7,8 @@
  * combined with bitwise operators: it is decoded once into a list of page sizes, and the split
  * itself is io-pgtable's `iommuPgsize` (the same rule the page tables apply to a multi-page map).
  */
-import { EINVAL, ENODEV, hex } from '@dmasim/core';
+import { EINVAL, ENODEV, hex, modulo } from '@dmasim/core';
 import { iommuPgsize, pgsizeBitmapToList, type PgsizeCount } from '../io-pgtable/pgsize';
-import { modPow2 } from '../io-pgtable/pow2-mod';
 import type { IommuDomain, MappedOut } from './domain';
 import { IommuIotlbGather, iommuIotlbGatherInit } from './gather';
 
@@ -63,7 +62,7 @@ export function iommuMapNosync(domain: IommuDomain, iova: number, paddr: number,
     return -ENODEV;
   }
   const minSz = minPagesz(domain.pgsizeBitmap);
-  if (modPow2(iova, minSz) !== 0 || modPow2(paddr, minSz) !== 0 || modPow2(size, minSz) !== 0) {
+  if (modulo(iova, minSz) !== 0 || modulo(paddr, minSz) !== 0 || modulo(size, minSz) !== 0) {
     domain.log?.err(`iommu: unaligned: iova ${hex(iova)} pa ${fmtPa(paddr)} size ${hex(size)} min_pagesz ${hex(minSz)}`);
     return -EINVAL;
   }
@@ -110,7 +109,7 @@ function unmapRange(domain: IommuDomain, iova: number, size: number, gather: Iom
     return 0;
   }
   const minSz = minPagesz(domain.pgsizeBitmap);
-  if (modPow2(iova, minSz) !== 0 || modPow2(size, minSz) !== 0) {
+  if (modulo(iova, minSz) !== 0 || modulo(size, minSz) !== 0) {
     domain.log?.err(`iommu: unaligned: iova ${hex(iova)} size ${hex(size)} min_pagesz ${hex(minSz)}`);
     return 0;
   }
