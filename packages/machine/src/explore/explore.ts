@@ -66,7 +66,7 @@ export function inlineRunner(loaded: LoadedBoard, registry: PluginRegistry): Tas
 export function runTask(loaded: LoadedBoard, registry: PluginRegistry, t: ExploreTask): ExploreTaskResult {
   if (t.kind === 'path') return { kind: 'path', result: runPath(loaded, registry, t.prefix, new Set(t.seen)) };
   const { machine, report } = runLoaded(loaded, registry, { seed: t.seed, policy: { kind: 'shuffle', seed: t.seed } });
-  return { kind: 'sample', seed: t.seed, signature: outcomeSignature(report), outcome: report.outcome, decisions: machine.core.sched.decisions.map((d) => ({ ...d })) };
+  return { kind: 'sample', seed: t.seed, signature: outcomeSignature(report), outcome: report.outcome, decisions: machine.core.sched.decisions };
 }
 
 function picksOf(decisions: readonly Decision[]): string[] {

@@ -60,7 +60,7 @@ export function runPath(loaded: LoadedBoard, registry: PluginRegistry, prefix: r
     machine = new Machine(loaded, { registry, chooser });
     const report = machine.run();
     if (prunedAt !== null) return { steps, end: { kind: 'pruned', key: prunedAt } };
-    return { steps, end: { kind: 'outcome', signature: outcomeSignature(report), outcome: report.outcome, decisions: machine.core.sched.decisions.map((d) => ({ point: d.point, candidates: [...d.candidates], chosen: [...d.chosen] })) } };
+    return { steps, end: { kind: 'outcome', signature: outcomeSignature(report), outcome: report.outcome, decisions: machine.core.sched.decisions } };
   } catch (e) {
     if (e instanceof Pruned) return { steps, end: { kind: 'pruned', key: e.key } };
     throw e;

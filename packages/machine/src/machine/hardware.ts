@@ -6,7 +6,8 @@ import type { Board, BoardDevice, BoardIommu } from '../board/schema';
 import { BoardError } from '../board/errors';
 import type { FaultReport } from '../report/types';
 import { SmmuHop } from './iommu-hop';
-import { deviceCoherent, dmaRangesFor, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, pciIdOf, type IrqNumbers } from './layout';
+import { deviceCoherent, dmaRangesFor, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, type IrqNumbers } from './layout';
+import { pciIdKey } from '../board/models';
 import type { PluginRegistry } from './plugins';
 
 const SMMU_MODELS: Record<string, SmmuModel> = {
@@ -93,7 +94,7 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
   let bar = 0;
   for (const spec of board.devices) {
     if (spec.status === 'disabled') continue;
-    const model = spec.pci !== undefined ? registry.findByPciId(pciIdOf(spec.pci.vendor, spec.pci.device)) : registry.findByCompatible(spec.compatible ?? '');
+    const model = spec.pci !== undefined ? registry.findByPciId(pciIdKey(spec.pci.vendor, spec.pci.device)) : registry.findByCompatible(spec.compatible ?? '');
     if (model === undefined) throw new BoardError([{ file, path: `devices[${board.devices.indexOf(spec)}]`, message: 'no plugin provides this device model' }]);
     const irq = irqNumbers.take(spec.irq);
     const mmioBase = spec.pci !== undefined ? PCI_MMIO_WINDOW_BASE + PCI_BAR_STRIDE * bar++ : (spec.base ?? 0);
@@ -111,7 +112,7 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
     entry.hw = model.createHardware({ core, name: spec.name, dmaPort, mmioBase, irq }, {
       name: spec.name,
       ...(spec.compatible !== undefined ? { compatible: spec.compatible } : {}),
-      ...(spec.pci !== undefined ? { pciId: pciIdOf(spec.pci.vendor, spec.pci.device) } : {}),
+      ...(spec.pci !== undefined ? { pciId: pciIdKey(spec.pci.vendor, spec.pci.device) } : {}),
       options,
     });
     devices.set(spec.name, entry);

@@ -1,4 +1,4 @@
-import { dmaBitMask, ilog2 } from '@dmasim/core';
+import { ilog2 } from '@dmasim/core';
 import type { BusDmaRegion, DmaRangeEntry } from '@dmasim/bus';
 import type { Board, BoardBus, BoardDevice } from '../board/schema';
 
@@ -54,7 +54,7 @@ export function dmaParamsFromRanges(ranges: readonly DmaRangeEntry[] | null, mas
   const end = Math.max(...ranges.map((r) => r.bus + r.size - 1));
   // DMA_BIT_MASK(ilog2(end) + 1): the smallest mask covering the highest bus address
   const bits = Math.min(maskBits, ilog2(end) + 1);
-  return { rangeMap, busDmaLimit: end, maskBits: dmaBitMask(bits) === end || bits < maskBits ? bits : maskBits };
+  return { rangeMap, busDmaLimit: end, maskBits: bits };
 }
 
 /**
@@ -74,6 +74,3 @@ export function parseBdf(bdf: string): { bus: number; slot: number; fn: number }
   return { bus: parseInt(m[1]!, 16), slot: parseInt(m[2]!, 16), fn: parseInt(m[3]!, 10) };
 }
 
-export function pciIdOf(vendor: number, device: number): string {
-  return `${vendor.toString(16).padStart(4, '0')}:${device.toString(16).padStart(4, '0')}`;
-}

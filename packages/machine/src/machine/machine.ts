@@ -106,7 +106,7 @@ export class Machine {
     const irqNumbers = new IrqNumbers(boardIrqs(board));
     this.hw = buildHardware(board, loaded.file, this.core, registry, irqNumbers);
     if (this.layer === 'arm') {
-      installArmLayer(this.bus, this.core, this.dma, this.iommu, (dev) => this.deviceEntry(dev)?.iommu !== null && this.deviceEntry(dev) !== undefined, board.kernel.armMapping);
+      installArmLayer(this.bus, this.core, this.dma, this.iommu, (dev) => (this.deviceEntry(dev)?.iommu ?? null) !== null, board.kernel.armMapping);
     }
     this.queueKernel(registry);
   }
