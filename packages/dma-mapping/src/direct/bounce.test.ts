@@ -7,7 +7,7 @@ import { dmaAllocCoherent, dmaFreeCoherent } from '../api/coherent';
 import { dmaSyncSingleForCpu, dmaSyncSingleForDevice } from '../api/sync';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_MAPPING_ERROR, DMA_TO_DEVICE } from '../constants';
 import { sgAllocTableFromPages, SgTable } from '../scatterlist/sg-table';
-import { RPI4_SOC_RANGES, makeDevice, makeMachine, pattern, type TestMachine } from '../testing/fixtures';
+import { RPI4_SOC_RANGES, cpuRead, deviceRead, deviceWrite, makeDevice, makeMachine, pattern, type TestMachine } from '../testing/fixtures';
 import { dmaToPhys } from './translate';
 
 const HIGH = 1 * GiB + 0x200000 + 123; // above the Pi 4 window, unaligned
@@ -17,22 +17,6 @@ function rpi4(opts: { coherent?: boolean; dynamic?: false | 'per-buffer' } = {})
   const m = makeMachine({ swiotlb: { size: 4 * MiB, dynamic: opts.dynamic ?? false } });
   const dev = makeDevice(m, 'hvs', { rangeMap: RPI4_SOC_RANGES, busDmaLimit: 0xffffffff, coherent: opts.coherent ?? false, driver: 'vc4-hvs' });
   return { m, dev };
-}
-
-function devRead(m: TestMachine, dev: Device, dma: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  expect(m.core.cache.deviceRead(dmaToPhys(dev, dma), out, dev.dma.coherent).ok).toBe(true);
-  return out;
-}
-
-function devWrite(m: TestMachine, dev: Device, dma: number, data: Uint8Array): void {
-  expect(m.core.cache.deviceWrite(dmaToPhys(dev, dma), data, dev.dma.coherent).ok).toBe(true);
-}
-
-function cpuRead(m: TestMachine, addr: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  m.core.cache.cpuRead(addr, out);
-  return out;
 }
 
 describe('Raspberry Pi 4 1 GiB window through dma-direct + swiotlb', () => {
@@ -52,7 +36,7 @@ describe('Raspberry Pi 4 1 GiB window through dma-direct + swiotlb', () => {
     const tlbPhys = dmaToPhys(dev, dHigh);
     expect(tlbPhys).toBeLessThan(1 * GiB);
     expect(m.tlb!.isSwiotlbBuffer(dev, tlbPhys)).toBe(true);
-    expect(devRead(m, dev, dHigh, LEN)).toEqual(data);
+    expect(deviceRead(m, dev, dHigh, LEN)).toEqual(data);
     expect(m.tlb!.stats().usedSlots).toBe(Math.ceil(LEN / 2048));
     dmaUnmapSingle(dev, dHigh, LEN, DMA_TO_DEVICE);
     dmaUnmapSingle(dev, dLow, LEN, DMA_TO_DEVICE);
@@ -90,7 +74,7 @@ describe('Raspberry Pi 4 1 GiB window through dma-direct + swiotlb', () => {
     for (const [i, p] of pages.entries()) m.core.cache.cpuWrite(p, pattern(4096, 20 + i));
     const n = dmaMapSg(dev, sgt.sgl, sgt.origNents, DMA_TO_DEVICE);
     expect(n).toBe(3);
-    const seen = new Uint8Array(devRead(m, dev, sgt.sgl[1]!.dmaAddress, 8192));
+    const seen = new Uint8Array(deviceRead(m, dev, sgt.sgl[1]!.dmaAddress, 8192));
     expect(seen.subarray(0, 4096)).toEqual(pattern(4096, 21));
     expect(seen.subarray(4096)).toEqual(pattern(4096, 22));
     expect(m.tlb!.isSwiotlbBuffer(dev, dmaToPhys(dev, sgt.sgl[1]!.dmaAddress))).toBe(true);
@@ -107,12 +91,12 @@ describe.each([true, false])('bounce data integrity (coherent=%s)', (coherent) =
     const b = pattern(LEN, 3);
     m.core.cache.cpuWrite(HIGH, a);
     const dma = dmaMapSingle(dev, HIGH, LEN, DMA_TO_DEVICE);
-    expect(devRead(m, dev, dma, LEN)).toEqual(a);
+    expect(deviceRead(m, dev, dma, LEN)).toEqual(a);
     dmaSyncSingleForCpu(dev, dma, LEN, DMA_TO_DEVICE);
     m.core.cache.cpuWrite(HIGH, b);
-    expect(devRead(m, dev, dma, LEN)).toEqual(a); // sync omitted: the bounce slot holds the old copy
+    expect(deviceRead(m, dev, dma, LEN)).toEqual(a); // sync omitted: the bounce slot holds the old copy
     dmaSyncSingleForDevice(dev, dma, LEN, DMA_TO_DEVICE);
-    expect(devRead(m, dev, dma, LEN)).toEqual(b);
+    expect(deviceRead(m, dev, dma, LEN)).toEqual(b);
     dmaUnmapSingle(dev, dma, LEN, DMA_TO_DEVICE);
   });
 
@@ -122,13 +106,13 @@ describe.each([true, false])('bounce data integrity (coherent=%s)', (coherent) =
     m.core.cache.cpuWrite(HIGH, old);
     const dma = dmaMapSingle(dev, HIGH, LEN, DMA_FROM_DEVICE);
     const fresh = pattern(LEN, 5);
-    devWrite(m, dev, dma, fresh);
+    deviceWrite(m, dev, dma, fresh);
     expect(cpuRead(m, HIGH, LEN)).toEqual(old); // sync omitted: still the original buffer
     dmaSyncSingleForCpu(dev, dma, LEN, DMA_FROM_DEVICE);
     expect(cpuRead(m, HIGH, LEN)).toEqual(fresh);
     const again = pattern(LEN, 6);
     dmaSyncSingleForDevice(dev, dma, LEN, DMA_FROM_DEVICE);
-    devWrite(m, dev, dma, again);
+    deviceWrite(m, dev, dma, again);
     dmaUnmapSingle(dev, dma, LEN, DMA_FROM_DEVICE);
     expect(cpuRead(m, HIGH, LEN)).toEqual(again);
   });
@@ -139,7 +123,7 @@ describe.each([true, false])('bounce data integrity (coherent=%s)', (coherent) =
     m.core.cache.cpuWrite(HIGH, old);
     const dma = dmaMapSingle(dev, HIGH, LEN, DMA_FROM_DEVICE);
     const part = pattern(100, 8);
-    devWrite(m, dev, dma, part);
+    deviceWrite(m, dev, dma, part);
     dmaUnmapSingle(dev, dma, LEN, DMA_FROM_DEVICE);
     const want = old.slice();
     want.set(part, 0);
@@ -152,8 +136,8 @@ describe.each([true, false])('bounce data integrity (coherent=%s)', (coherent) =
     const d = pattern(LEN, 10);
     m.core.cache.cpuWrite(HIGH, a);
     const dma = dmaMapSingle(dev, HIGH, LEN, DMA_BIDIRECTIONAL);
-    expect(devRead(m, dev, dma, LEN)).toEqual(a);
-    devWrite(m, dev, dma, d);
+    expect(deviceRead(m, dev, dma, LEN)).toEqual(a);
+    deviceWrite(m, dev, dma, d);
     dmaUnmapSingle(dev, dma, LEN, DMA_BIDIRECTIONAL);
     expect(cpuRead(m, HIGH, LEN)).toEqual(d);
   });
@@ -168,7 +152,7 @@ describe('forced and failed bouncing', () => {
     const dma = dmaMapSingle(dev, buf, 64, DMA_TO_DEVICE);
     expect(dma).not.toBe(buf);
     expect(m.tlb!.isSwiotlbBuffer(dev, dma)).toBe(true);
-    expect(devRead(m, dev, dma, 64)).toEqual(pattern(64, 11));
+    expect(deviceRead(m, dev, dma, 64)).toEqual(pattern(64, 11));
     expect(dmaMaxMappingSize(dev)).toBe(256 * 1024);
     dmaUnmapSingle(dev, dma, 64, DMA_TO_DEVICE);
   });

@@ -12,9 +12,7 @@ import {
   DMA_TO_DEVICE,
 } from '../constants';
 import { SgTable } from '../scatterlist/sg-table';
-import { RPI4_SOC_RANGES, makeDevice, makeMachine, pattern, type TestMachine } from '../testing/fixtures';
-import { dmaToPhys } from './translate';
-import type { Device } from '@dmasim/bus';
+import { RPI4_SOC_RANGES, cpuRead, deviceRead, deviceWrite, makeDevice, makeMachine, pattern, type TestMachine } from '../testing/fixtures';
 
 const LEN = 3000; // not a multiple of a cache line: partial lines at both ends
 
@@ -22,23 +20,6 @@ function buffer(m: TestMachine): number {
   const p = m.core.pages.allocPages(0);
   if (p === null) throw new Error('no page');
   return p + 100;
-}
-
-/** What the device reads at a bus address (through its window, snooping if coherent). */
-function deviceRead(m: TestMachine, dev: Device, dma: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  expect(m.core.cache.deviceRead(dmaToPhys(dev, dma), out, dev.dma.coherent).ok).toBe(true);
-  return out;
-}
-
-function deviceWrite(m: TestMachine, dev: Device, dma: number, data: Uint8Array): void {
-  expect(m.core.cache.deviceWrite(dmaToPhys(dev, dma), data, dev.dma.coherent).ok).toBe(true);
-}
-
-function cpuRead(m: TestMachine, addr: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  m.core.cache.cpuRead(addr, out);
-  return out;
 }
 
 describe.each([true, false])('dma-direct data integrity (coherent=%s)', (coherent) => {

@@ -4,6 +4,7 @@ import { DmaMappingContext } from '../context';
 import type { DmaDebugOptions } from '../debug/dma-debug';
 import { Swiotlb, type SwiotlbOptions } from '@dmasim/swiotlb';
 import { dmaDirectReach, swiotlbPortFor } from '../direct/swiotlb-adapter';
+import { dmaToPhys } from '../direct/translate';
 
 /** Small machines for this package's tests and benchmarks (no board needed). */
 export interface TestMachine {
@@ -76,5 +77,24 @@ export function pattern(len: number, seed: number): Uint8Array {
     x = (x * 1103515245 + 12345) % 2147483648;
     out[i] = x % 251;
   }
+  return out;
+}
+
+/** What the device reads at a bus address (through its window, snooping if coherent). */
+export function deviceRead(m: TestMachine, dev: Device, dma: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  if (!m.core.cache.deviceRead(dmaToPhys(dev, dma), out, dev.dma.coherent).ok) throw new Error(`device read at ${dma} hit no memory`);
+  return out;
+}
+
+/** The device writes at a bus address. */
+export function deviceWrite(m: TestMachine, dev: Device, dma: number, data: Uint8Array): void {
+  if (!m.core.cache.deviceWrite(dmaToPhys(dev, dma), data, dev.dma.coherent).ok) throw new Error(`device write at ${dma} hit no memory`);
+}
+
+/** What the CPU reads through its cacheable mapping. */
+export function cpuRead(m: TestMachine, addr: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  m.core.cache.cpuRead(addr, out);
   return out;
 }
