@@ -19,8 +19,9 @@ export class SmmuHop implements DmaTranslation {
   translate(addr: number, len: number, access: 'read' | 'write'): { ok: true; addr: number; length: number } | { ok: false; fault: DmaPortFault; addr: number } {
     const sid = this.streamId();
     if (sid === null) return { ok: true, addr, length: len };
-    const t = this.smmu.translate(sid, addr, access, len);
-    if (t.ok) return { ok: true, addr: t.phys, length: Math.max(1, Math.min(len, t.length)) };
+    // translateFast: the allocation-free entry point (its result is overwritten by the next call)
+    const t = this.smmu.translateFast(sid, addr, access, len);
+    if (t.fault === null) return { ok: true, addr: t.phys, length: Math.max(1, Math.min(len, t.length)) };
     this.faults.push({ iommu: this.iommuName, device: this.deviceName, streamId: sid, iova: hex(addr), access, kind: t.fault.kind });
     return { ok: false, fault: 'iommu-fault', addr };
   }
