@@ -113,4 +113,16 @@ describe('seed scenarios', () => {
     expect(now.workloads[0]!.details).toContain('crossingSegments=0');
     expect(now.outcome).toBe('ok');
   });
+
+  it("Juno's real iommu-map-mask = <0>: every PCI function on stream 0, one group, one context bank", async () => {
+    const r = await run('juno-one-stream');
+    const pci = r.devices.filter((d) => d.bus === 'pcie0');
+    expect(pci).toHaveLength(6);
+    expect(new Set(pci.map((d) => d.iommu?.streamIds.join(',')))).toEqual(new Set(['0']));
+    expect(new Set(pci.map((d) => d.iommu?.group)).size).toBe(1);
+    const smmu = r.iommus.find((m) => m.name === 'smmu_pcie')!;
+    expect(smmu.contextBanksUsed).toBe(1);
+    expect(smmu.domains).toHaveLength(1);
+    expect(pci.every((d) => d.state === 'bound' && d.dmaOps === 'iommu-dma')).toBe(true);
+  });
 });

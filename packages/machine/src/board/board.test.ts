@@ -154,6 +154,18 @@ describe('board files on disk', () => {
     expect(chain.map((f) => f.split('/').pop())).toEqual(['base.json', 'scenario.yaml']);
   });
 
+  it('layers several boards with extends: [a, b]: b over a, this file over both', async () => {
+    writeFileSync(join(dir, 'base2.json'), JSON.stringify(goodBoard()));
+    writeFileSync(join(dir, 'lazy.yaml'), 'extends: ./base2.json\nname: lazy\nkernel: { strict: false, profile: linux-4.2 }\n');
+    writeFileSync(join(dir, 'no-nic.yaml'), 'extends: ./base2.json\nname: no-nic\nkernel: { profile: linux-6.x }\ndevices:\n  - { name: nic, status: disabled }\n');
+    writeFileSync(join(dir, 'both.yaml'), 'extends: [./lazy.yaml, ./no-nic.yaml]\nname: both\n');
+    const { board, chain } = await loadBoard(join(dir, 'both.yaml'));
+    expect(board.kernel.strict).toBe(false); // from lazy, untouched by no-nic
+    expect(board.kernel.profile).toBe('linux-6.x'); // both set it: the last listed wins
+    expect(board.devices.find((d) => d.name === 'nic')?.status).toBe('disabled');
+    expect(chain.map((f) => f.split('/').pop())).toEqual(['base2.json', 'lazy.yaml', 'no-nic.yaml', 'both.yaml']);
+  });
+
   it('refuses an extends cycle', async () => {
     writeFileSync(join(dir, 'c1.yaml'), 'extends: ./c2.yaml\nname: c1\n');
     writeFileSync(join(dir, 'c2.yaml'), 'extends: ./c1.yaml\nname: c2\n');

@@ -4,3 +4,4 @@ export * from './models';
 export * from './validate';
 export * from './merge';
 export * from './load';
+export * from './json-schema';

@@ -83,26 +83,35 @@ function finishBoard(raw: unknown, file: string, chain: string[], options: LoadO
   return { board: result.data, file, chain, source, hash: createHash('sha256').update(source).digest('hex') };
 }
 
+/**
+ * Reads a board and the boards it extends, depth first: `extends: [a, b]` merges b over a, then this
+ * file over both (the last wins). `chain` gets every file once, bases before the files extending them.
+ */
 async function readLayered(file: string, chain: string[], visiting: string[] = []): Promise<unknown> {
   if (visiting.includes(file)) {
     const first = visiting[0] ?? file;
     throw new BoardError([{ file: first, path: 'extends', message: `extends cycle: ${[...visiting, file].map((f) => basename(f)).join(' -> ')}` }]);
   }
-  visiting.push(file);
-  chain.unshift(file);
   const raw = await readBoardFile(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new BoardError([{ file, path: '', message: 'expected a board: a mapping with name, memory, buses, ...', found: describeValue(raw) }]);
   }
   const ext = (raw as { extends?: unknown }).extends;
-  if (ext === undefined) return raw;
-  if (typeof ext !== 'string') throw new BoardError([{ file, path: 'extends', message: 'expected a board name or path', found: describeValue(ext) }]);
-  const baseFile = resolveBoardRef(ext, dirname(file));
-  if (baseFile === undefined) throw new BoardError([{ file, path: 'extends', message: 'no such board file or example board', found: JSON.stringify(ext) }]);
-  const base = await readLayered(baseFile, chain, visiting);
-  const merged = mergeBoards(base, raw) as Record<string, unknown>;
-  delete merged.extends;
-  return merged;
+  const refs = ext === undefined ? [] : Array.isArray(ext) ? (ext as unknown[]) : [ext];
+  let merged: unknown = undefined;
+  for (const [i, ref] of refs.entries()) {
+    const path = Array.isArray(ext) ? `extends[${i}]` : 'extends';
+    if (typeof ref !== 'string') throw new BoardError([{ file, path, message: 'expected a board name or path', found: describeValue(ref) }]);
+    const baseFile = resolveBoardRef(ref, dirname(file));
+    if (baseFile === undefined) throw new BoardError([{ file, path, message: 'no such board file or example board', found: JSON.stringify(ref) }]);
+    const base = await readLayered(baseFile, chain, [...visiting, file]);
+    merged = merged === undefined ? base : mergeBoards(merged, base);
+  }
+  if (!chain.includes(file)) chain.push(file);
+  if (merged === undefined) return raw;
+  const out = mergeBoards(merged, raw) as Record<string, unknown>;
+  delete out.extends;
+  return out;
 }
 
 async function readBoardFile(file: string): Promise<unknown> {

@@ -5,6 +5,8 @@
 export interface IommuModelLimits {
   readonly maxContextBanks: number;
   readonly maxStreamMatchRegisters: number;
+  /** What an editor shows beside the compatible. */
+  readonly description?: string;
 }
 
 export interface ModelCatalogue {
@@ -13,6 +15,8 @@ export interface ModelCatalogue {
   /** "vvvv:dddd" (lower-case hex) → workload kinds. */
   readonly pciIds: ReadonlyMap<string, readonly string[]>;
   readonly iommuCompatibles: ReadonlyMap<string, IommuModelLimits>;
+  /** compatible or PCI id → one line saying which model serves it (for the JSON Schema). */
+  readonly descriptions?: ReadonlyMap<string, string>;
 }
 
 export function pciIdKey(vendor: number, device: number): string {
@@ -40,11 +44,11 @@ export function builtinModels(): ModelCatalogue {
       ['1b36:0005', ['dma-selftest']],
     ]),
     iommuCompatibles: new Map([
-      ['arm,mmu-400', { maxContextBanks: 8, maxStreamMatchRegisters: 128 }],
-      ['arm,mmu-401', { maxContextBanks: 8, maxStreamMatchRegisters: 128 }],
-      ['arm,mmu-500', { maxContextBanks: 128, maxStreamMatchRegisters: 128 }],
-      ['arm,smmu-v1', { maxContextBanks: 128, maxStreamMatchRegisters: 128 }],
-      ['arm,smmu-v2', { maxContextBanks: 128, maxStreamMatchRegisters: 128 }],
+      ['arm,mmu-400', { maxContextBanks: 8, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-400 (SMMUv1, arm-smmu driver), up to 8 context banks' }],
+      ['arm,mmu-401', { maxContextBanks: 8, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-401 (SMMUv1, arm-smmu driver), up to 8 context banks' }],
+      ['arm,mmu-500', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-500 (SMMUv2, arm-smmu driver), up to 128 context banks' }],
+      ['arm,smmu-v1', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'generic ARM SMMUv1 (arm-smmu driver)' }],
+      ['arm,smmu-v2', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'generic ARM SMMUv2 (arm-smmu driver)' }],
     ]),
   };
 }

@@ -39,10 +39,15 @@ export class PluginRegistry {
 
   /** What board validation accepts. */
   catalogue(): ModelCatalogue {
+    const describe = (m: DeviceModel): string => `${m.name} model${m.workloads.length > 0 ? `; workloads: ${m.workloads.join(', ')}` : ''}`;
     return {
       deviceCompatibles: new Map([...this.byCompatible].map(([c, m]) => [c, m.workloads])),
       pciIds: new Map([...this.byPciId].map(([id, m]) => [id, m.workloads])),
       iommuCompatibles: this.iommuModels,
+      descriptions: new Map([
+        ...[...this.byCompatible, ...this.byPciId].map(([k, m]): [string, string] => [k, describe(m)]),
+        ...[...this.iommuModels].map(([c, l]): [string, string] => [c, l.description ?? `IOMMU model ${c}`]),
+      ]),
     };
   }
 }
