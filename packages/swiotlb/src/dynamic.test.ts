@@ -29,8 +29,8 @@ describe('Raspberry Pi 4: vc4 imports v3d frames through swiotlb (seed 004)', ()
     expect(lines(core2)).toContain('vc4-drm gpu: swiotlb buffer is full (sz: 815104 bytes), total 32768 (slots), used 2 (slots)');
   });
 
-  it('per-buffer dynamic bounce buffers: both frames map below 1 GiB and carry their bytes', () => {
-    const { core, swiotlb } = machine({ dynamic: 'per-buffer' });
+  it('per-buffer, fixed-first: with the pool partly used, both frames map below 1 GiB and carry their bytes', () => {
+    const { core, swiotlb } = machine({ dynamic: 'per-buffer', perBufferOrder: 'fixed-first' });
     occupy(swiotlb, 3136);
     const a = pattern(524288, 1);
     const b = pattern(815104, 2);
@@ -81,8 +81,8 @@ describe('Raspberry Pi 4: vc4 imports v3d frames through swiotlb (seed 004)', ()
     expect(swiotlb.stats().dynamicBuffers).toBe(1);
   });
 
-  it('per-buffer, dynamic-first (the RFC as posted): page-sized buffers skip the pool', () => {
-    const { swiotlb } = machine({ dynamic: 'per-buffer', perBufferOrder: 'dynamic-first', size: MiB });
+  it('per-buffer, dynamic-first (the RFC as posted, the default): page-sized buffers skip the pool', () => {
+    const { swiotlb } = machine({ dynamic: 'per-buffer', size: MiB });
     const t = swiotlb.swiotlbTblMapSingle(vc4(), FRAME_A, 8192, 0, 'to-device');
     expect(swiotlb.swiotlbFindPool(vc4(), t)).toBeNull();
     expect(swiotlb.isSwiotlbBuffer(vc4(), t)).toBe(true);

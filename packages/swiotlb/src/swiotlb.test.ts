@@ -23,6 +23,37 @@ describe('default pool', () => {
     expect(lines(core)[0]).toMatch(/^software IO TLB: mapped \[mem 0x[0-9a-f]{16}-0x[0-9a-f]{16}\] \(64MB\)$/);
   });
 
+  it('prints the exclusive end of the pool, as the kernel does', () => {
+    const { core, swiotlb } = machine();
+    const pool = swiotlb.defaultMem!.defpool;
+    expect(lines(core)).toContain(`software IO TLB: mapped [mem 0x${pool.start.toString(16).padStart(16, '0')}-0x${pool.end.toString(16).padStart(16, '0')}] (64MB)`);
+  });
+
+  it('one area per CPU, rounded to a power of two, announced before the banner', () => {
+    const { core, swiotlb } = machine({ nareas: 6 });
+    expect(swiotlb.defaultMem!.defpool.nareas).toBe(8);
+    expect(lines(core)[0]).toBe('software IO TLB: area num 8.');
+    expect(lines(core)[1]).toMatch(/mapped .* \(64MB\)$/);
+  });
+
+  it('arm64 small pool: adjusted to 1 MB per GB, then rounded up to a power of two for the areas', () => {
+    // 3.75 GiB of RAM and 4 CPUs: 3840 KiB asked, 1920 slots, rounded to 2048 (4 MB)
+    const { core, swiotlb } = machine({ adjustSize: (3.75 * GiB) / 1024, nareas: 4 });
+    expect(lines(core).slice(0, 3)).toEqual([
+      'software IO TLB: SWIOTLB bounce buffer size adjusted to 3MB',
+      'software IO TLB: area num 4.',
+      'software IO TLB: SWIOTLB bounce buffer size roundup to 4MB',
+    ]);
+    expect(swiotlb.defaultMem!.nslabs).toBe(2048);
+    expect(lines(core)[3]).toMatch(/\(4MB\)$/);
+  });
+
+  it('a swiotlb= size wins over the arch adjustment', () => {
+    const { core, swiotlb } = machine({ size: 16 * MiB, adjustSize: MiB });
+    expect(swiotlb.defaultMem!.nslabs).toBe((16 * MiB) / IO_TLB_SIZE);
+    expect(lines(core).some((l) => l.includes('adjusted'))).toBe(false);
+  });
+
   it('can sit at a given physical address', () => {
     const { swiotlb } = machine({ base: 0x3000_0000, size: 4 * MiB });
     expect(swiotlb.defaultMem!.defpool.start).toBe(0x3000_0000);

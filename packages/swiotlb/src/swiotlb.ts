@@ -8,7 +8,7 @@
  * address and checking it (the rest of the kernel's swiotlb_map) and cache maintenance of the slot
  * for non-coherent devices are dma-direct's part.
  */
-import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, devPrefix, hex, ilog2, roundupPowOfTwo, modulo } from '@dmasim/core';
+import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, devPrefix, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core';
 import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core';
 import { BounceCopier } from './bounce';
 import {
@@ -16,6 +16,7 @@ import {
   DMA_ATTR_SKIP_CPU_SYNC,
   DMA_MAPPING_ERROR,
   INVALID_PHYS_ADDR,
+  IO_TLB_DEFAULT_NSLABS,
   IO_TLB_DEFAULT_SIZE,
   IO_TLB_MAX_MAPPING,
   IO_TLB_SEGSIZE,
@@ -56,14 +57,23 @@ export interface SwiotlbOptions {
   readonly size?: number;
   /** Put the default pool here (memory the board has reserved) instead of taking it from the page allocator. */
   readonly base?: number;
-  /** Areas of the default pool (the kernel uses one per possible CPU); default 1. Rounded up to a power of two. */
+  /**
+   * Areas of the default pool: the kernel passes num_possible_cpus() (swiotlb_adjust_nareas), rounds
+   * it up to a power of two and prints `area num N.`; absent: one area and no line (kernels before
+   * areas existed).
+   */
   readonly nareas?: number;
+  /**
+   * swiotlb_adjust_size() from the arch before init (arm64's small pool for kmalloc bouncing): takes
+   * effect only while the size is the default 64 MiB, as a `swiotlb=` size wins.
+   */
+  readonly adjustSize?: number;
   /** What to do when the pools are full (see SwiotlbDynamicMode); default false. */
   readonly dynamic?: SwiotlbDynamicMode;
   /**
    * Per-buffer mode only: seed 004 as posted tries a dedicated buffer first and falls back to the
-   * pool ('dynamic-first'); 'fixed-first' (default) uses the pool while it can and allocates only
-   * when it cannot.
+   * pool ('dynamic-first', the default); 'fixed-first' uses the pool while it can and allocates
+   * only when it cannot.
    */
   readonly perBufferOrder?: 'fixed-first' | 'dynamic-first';
   /** Highest address the default pool and grown pools may use (default: the end of ZONE_DMA, else 4 GiB). */
@@ -100,8 +110,17 @@ export interface SwiotlbStats {
 
 const DISQUALIFYING_PROPS = ['reusable', 'linux,cma-default', 'linux,dma-default', 'no-map'];
 
+/**
+ * round_up_default_nslabs(): with areas, the pool holds at least one segment per area and a pool that
+ * is not a power of two slots grows to the next one.
+ */
+export function roundUpDefaultNslabs(nslabs: number, nareas: number): number {
+  if (nslabs < IO_TLB_SEGSIZE * nareas) return roundupPowOfTwo(IO_TLB_SEGSIZE * nareas);
+  return isPowerOfTwo(nslabs) ? nslabs : roundupPowOfTwo(nslabs);
+}
+
 export class Swiotlb {
-  readonly options: Required<Omit<SwiotlbOptions, 'base' | 'physLimit'>> & { base?: number; physLimit: number };
+  readonly options: Required<Omit<SwiotlbOptions, 'base' | 'physLimit' | 'nareas' | 'adjustSize'>> & { base?: number; physLimit: number; nareas?: number; adjustSize?: number };
   /** io_tlb_default_mem; null when swiotlb has no memory. */
   readonly defaultMem: IoTlbMem | null;
   private readonly ctx: SwiotlbContext;
@@ -120,13 +139,14 @@ export class Swiotlb {
     const defaultLimit = dmaZone !== undefined && dmaZone.managedPages > 0 ? dmaZone.end - 1 : 4 * GiB - 1;
     this.options = {
       size: options.size ?? IO_TLB_DEFAULT_SIZE,
-      nareas: roundupPowOfTwo(Math.max(1, options.nareas ?? 1)),
       dynamic: options.dynamic ?? false,
-      perBufferOrder: options.perBufferOrder ?? 'fixed-first',
+      perBufferOrder: options.perBufferOrder ?? 'dynamic-first',
       force: options.force ?? false,
       verbose: options.verbose ?? true,
       physLimit: options.physLimit ?? defaultLimit,
       ...(options.base === undefined ? {} : { base: options.base }),
+      ...(options.nareas === undefined ? {} : { nareas: options.nareas }),
+      ...(options.adjustSize === undefined ? {} : { adjustSize: options.adjustSize }),
     };
     this.ctx = {
       memory: deps.memory,
@@ -145,11 +165,31 @@ export class Swiotlb {
 
   // ---- setup ----------------------------------------------------------------------------------
 
-  /** swiotlb_init(): the default pool in low memory. */
+  /**
+   * swiotlb_init_remap(): the default pool in low memory, after the arch's swiotlb_adjust_size() and
+   * swiotlb_adjust_nareas(num_possible_cpus()), with their messages in the kernel's order.
+   */
   private swiotlbInit(): IoTlbMem | null {
     const o = this.options;
     if (o.size <= 0) return null;
     let nslabs = alignUp(nrSlots(o.size), IO_TLB_SEGSIZE);
+    if (o.adjustSize !== undefined && nslabs === IO_TLB_DEFAULT_NSLABS) {
+      // swiotlb_adjust_size: whole slots, whole segments; the line gives the size before the segment rounding
+      const size = alignUp(o.adjustSize, IO_TLB_SIZE);
+      nslabs = alignUp(size / IO_TLB_SIZE, IO_TLB_SEGSIZE);
+      this.deps.log.info(`${PR_FMT}SWIOTLB bounce buffer size adjusted to ${Math.floor(size / MiB)}MB`);
+    }
+    let defaultNareas = 1;
+    if (o.nareas !== undefined) {
+      // swiotlb_adjust_nareas: a power of two, and a pool of at least one segment per area
+      defaultNareas = roundupPowOfTwo(Math.max(1, o.nareas));
+      this.deps.log.info(`${PR_FMT}area num ${defaultNareas}.`);
+      const rounded = roundUpDefaultNslabs(nslabs, defaultNareas);
+      if (rounded !== nslabs) {
+        nslabs = rounded;
+        this.deps.log.info(`${PR_FMT}SWIOTLB bounce buffer size roundup to ${Math.floor((nslabs * IO_TLB_SIZE) / MiB)}MB`);
+      }
+    }
     const bytes = nslabs * IO_TLB_SIZE;
     let start: number;
     let pages: PageRun | null = null;
@@ -167,11 +207,12 @@ export class Swiotlb {
       }
       start = pages.addr;
     }
-    const nareas = limitNareas(o.nareas, nslabs);
+    const nareas = limitNareas(defaultNareas, nslabs);
     nslabs -= nslabs % nareas;
     const pool = new IoTlbPool(start, nslabs, nareas, 'default');
     if (o.verbose) {
-      this.deps.log.info(`${PR_FMT}mapped [mem ${hex(start, 16)}-${hex(pool.end - 1, 16)}] (${Math.floor((nslabs * IO_TLB_SIZE) / MiB)}MB)`);
+      // swiotlb_print_info: %pa of mem->start and mem->end, which is one past the last byte
+      this.deps.log.info(`${PR_FMT}mapped [mem ${hex(start, 16)}-${hex(pool.end, 16)}] (${Math.floor((nslabs * IO_TLB_SIZE) / MiB)}MB)`);
     }
     return new IoTlbMem({
       defpool: pool,

@@ -44,7 +44,7 @@ describe('board parsing', () => {
     const { board, hash } = parseBoard(goodBoard(), 'tiny.yaml');
     expect(board.memory[0]).toEqual({ base: 0, size: 512 * 1024 ** 2 });
     expect(board.buses[0]!.dmaRanges![0]).toEqual({ bus: 0xc0000000, cpu: 0, size: 1024 ** 3 });
-    expect(board.kernel.swiotlb).toEqual({ size: 64 * 1024 ** 2, dynamic: false, force: false });
+    expect(board.kernel.swiotlb).toEqual({ size: 64 * 1024 ** 2, dynamic: false, perBufferOrder: 'dynamic-first', force: false, kmallocBounce: true });
     expect(board.kernel.defaultDomain).toBe('per-group');
     expect(board.iommus[0]!.size).toBe(0x10000);
     expect(hash).toMatch(/^[0-9a-f]{64}$/);

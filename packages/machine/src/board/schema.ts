@@ -84,7 +84,15 @@ export const KernelSchema = z
           .union([z.literal(false), z.enum(['per-buffer', 'growing'])])
           .default(false)
           .meta(doc('what happens when the fixed pool cannot serve a mapping: false (fail: "swiotlb buffer is full"), per-buffer (seed 004: a dedicated bounce buffer), growing (later kernels: the pool grows)', 'per-buffer')),
+        perBufferOrder: z
+          .enum(['dynamic-first', 'fixed-first'])
+          .default('dynamic-first')
+          .meta(doc("per-buffer only: seed 004 as posted tries a dedicated buffer first (dynamic-first); 'fixed-first' uses the pool while it can", 'fixed-first')),
         force: z.boolean().default(false).meta(doc('swiotlb=force: bounce every streaming mapping, even for devices that reach the memory', true)),
+        kmallocBounce: z
+          .boolean()
+          .default(true)
+          .meta(doc('CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC (arm64, 6.5+): a small pool when all RAM is in ZONE_DMA, and bouncing of small unaligned buffers for non-coherent devices; false: 6.1-6.4 (no pool, no line)', false)),
       })
       .prefault({})
       .meta(doc('the swiotlb bounce-buffer pool', { size: '64MiB', dynamic: false })),
@@ -109,7 +117,7 @@ export const KernelSchema = z
       })
       .prefault({})
       .meta(doc('probe ordering: every ordering decision goes through one seeded scheduler', { order: 'natural', seed: 1 })),
-    dmaZone: size(doc('end of ZONE_DMA (e.g. 1GiB on a Raspberry Pi 4); absent: no ZONE_DMA', '1GiB')).optional(),
+    dmaZone: size(doc('end of ZONE_DMA, overriding what the kernel derives (arm64: from the lowest dma-ranges CPU limit, capped at 4 GiB); absent elsewhere: no ZONE_DMA', '1GiB')).optional(),
   })
   .strict();
 
@@ -248,6 +256,7 @@ export const BoardSchema = z.strictObject({
     .meta(doc('boards this file builds on: an example board name or a path relative to this file, or a list of them merged in order (the last wins); this file overrides them', 'juno-r1')),
   plugins: z.array(z.string()).optional().meta(doc('module paths of third-party plugins, relative to this file', ['./my-models.ts'])),
   kernel: KernelSchema.prefault({}).meta(doc('kernel configuration and behaviour', { arch: 'arm64', profile: 'linux-6.x' })),
+  cpus: z.number().int().min(1).max(4096).default(1).meta(doc('CPUs (num_possible_cpus): one swiotlb area per CPU under linux-6.x', 4)),
   memory: z.array(MemorySchema).min(1).meta(doc('RAM regions', [{ base: '0x0', size: '4GiB' }])),
   iommus: z.array(IommuSchema).default([]).meta(doc('IOMMU instances; omitted: no IOMMU', [{ name: 'smmu0', compatible: 'arm,mmu-401', base: '0x2b500000', contextBanks: 4, streamMatchRegisters: 8 }])),
   buses: z.array(BusSchema).min(1).meta(doc('buses devices sit on', [{ name: 'soc', type: 'platform' }])),

@@ -20,6 +20,7 @@ import type { Board, BoardWorkload } from '../board/schema';
 import { buildReport } from '../report/build';
 import type { RunReport, WorkloadReport } from '../report/types';
 import { buildHardware, iommusProperty, type BuiltHardware, type MachineDevice } from './hardware';
+import { swiotlbPlan, zoneLimits } from './kernel-memory';
 import { installArmLayer, installBaseDmaConfigure, installDmaDebugBusHooks, opsLayerOf, type OpsLayer } from './kernel';
 import { boardIrqs, deviceCoherent, dmaParamsFromRanges, dmaRangesFor, IrqNumbers, parseBdf } from './layout';
 import { MachinePciTopology } from './pci-topology';
@@ -80,9 +81,10 @@ export class Machine {
     this.container = createMachineContainer();
     const c = this.container;
     const reserved = [...board.iommus.map((m) => ({ base: m.base, size: m.size }))];
+    const zones = zoneLimits(board);
     this.core = registerCore(c, {
       memory: board.memory,
-      pages: { ...(board.kernel.dmaZone !== undefined ? { dmaZoneEnd: board.kernel.dmaZone } : {}), reserved: reserved.filter((r) => board.memory.some((m) => r.base >= m.base && r.base < m.base + m.size)) },
+      pages: { ...zones, reserved: reserved.filter((r) => board.memory.some((m) => r.base >= m.base && r.base < m.base + m.size)) },
       scheduler: {
         seed: this.seed,
         policy: options.policy ?? policyOf(board, this.seed),
@@ -93,7 +95,8 @@ export class Machine {
     this.bus = registerBus(c);
     const profile = board.kernel.profile;
     const tlbOpts = board.kernel.swiotlb;
-    this.swiotlb = tlbOpts.size > 0 ? registerSwiotlb(c, { size: tlbOpts.size, dynamic: tlbOpts.dynamic, force: tlbOpts.force, reach: dmaDirectReach }) : null;
+    const plan = swiotlbPlan(board, zones);
+    this.swiotlb = plan === null ? null : registerSwiotlb(c, { ...plan, dynamic: tlbOpts.dynamic, perBufferOrder: tlbOpts.perBufferOrder, force: tlbOpts.force, reach: dmaDirectReach });
     this.dma = registerDmaMapping(c, { dmaDebug: board.kernel.dmaDebug ? { checkSg: board.kernel.dmaDebugSg } : false, swiotlbForce: tlbOpts.force });
     this.iommu = registerIommu(c, { defaultDomainPolicy: board.kernel.defaultDomain, strict: board.kernel.strict, profile });
     this.iommu.pci = new MachinePciTopology(() => this.pciFunctions);
