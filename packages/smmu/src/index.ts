@@ -1,3 +1,4 @@
 export * from './hw/index';
 export * from './driver/index';
 export * from './register';
+export * from './plugin/index';

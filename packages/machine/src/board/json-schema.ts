@@ -28,6 +28,7 @@ export function boardJsonSchema(models: ModelCatalogue): Json {
     },
   }) as Json;
   delete full.$schema;
+  addIommuModelKeys(full, models);
   const complete: Json = {};
   const layer = relaxRequired(full, complete, false);
   return {
@@ -38,7 +39,7 @@ export function boardJsonSchema(models: ModelCatalogue): Json {
     ...layer,
     allOf: [
       { if: { required: ['extends'] }, then: {}, else: complete },
-      { if: { required: ['plugins'] }, then: {}, else: modelEnums(models) },
+      { if: { required: ['plugins'] }, then: {}, else: modelEnums(models, full) },
     ],
   };
 }
@@ -83,7 +84,7 @@ function relaxRequired(schema: Json, skeleton: Json, namedItem: boolean): Json {
 }
 
 /** The built-in models a board without plugins may name, as enums an editor completes and describes. */
-function modelEnums(models: ModelCatalogue): Json {
+function modelEnums(models: ModelCatalogue, full: Json): Json {
   const described = (keys: readonly string[]): Json => ({
     enum: keys,
     enumDescriptions: keys.map((k) => models.descriptions?.get(k) ?? k),
@@ -105,7 +106,8 @@ function modelEnums(models: ModelCatalogue): Json {
   return {
     type: 'object',
     properties: {
-      iommus: { type: 'array', items: { type: 'object', properties: { compatible: described(iommus) } } },
+      // without plugins an entry may hold only the common keys and those of the built-in models
+      iommus: { type: 'array', items: { type: 'object', properties: { compatible: described(iommus) }, propertyNames: { enum: iommuKeyNames(full) } } },
       devices: {
         type: 'array',
         items: {
@@ -118,4 +120,25 @@ function modelEnums(models: ModelCatalogue): Json {
       },
     },
   };
+}
+
+/** The `iommus[]` item schema of a generated board schema. */
+function iommuItem(full: Json): Json {
+  return ((full.properties as Record<string, Json>).iommus!.items as Json);
+}
+
+/**
+ * The keys IOMMU models add to an `iommus[]` entry (the zod schema lets them through for the plugin
+ * to check), documented as their plugins describe them so editors complete them. Two models naming
+ * the same key share its first description.
+ */
+function addIommuModelKeys(full: Json, models: ModelCatalogue): void {
+  const props = iommuItem(full).properties as Record<string, Json>;
+  for (const model of new Set(models.iommuCompatibles.values())) {
+    for (const k of model.boardKeys) props[k.key] ??= { ...k.schema, description: k.description, examples: [k.example] };
+  }
+}
+
+function iommuKeyNames(full: Json): string[] {
+  return Object.keys(iommuItem(full).properties as Json);
 }

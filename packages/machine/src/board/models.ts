@@ -1,20 +1,20 @@
+import type { IommuBoardEntry, IommuModel } from '@dmasim/iommu-core';
+import { BUILTIN_IOMMU_MODELS } from '../machine/builtin-plugins';
+import { IOMMU_COMMON_KEYS, type BoardIommu } from './schema';
+
 /**
- * What a board may name: device models by DT compatible or PCI vendor:device, and IOMMU models with
- * the limits their hardware can have. The plugin registry extends this catalogue; validation uses it.
+ * What a board may name: device models by DT compatible or PCI vendor:device, and IOMMU models
+ * (which check their own keys of an `iommus[]` entry). The plugin registry extends this catalogue;
+ * validation uses it.
  */
-export interface IommuModelLimits {
-  readonly maxContextBanks: number;
-  readonly maxStreamMatchRegisters: number;
-  /** What an editor shows beside the compatible. */
-  readonly description?: string;
-}
+export type IommuModelCheck = Pick<IommuModel, 'name' | 'iommuCells' | 'boardKeys' | 'checkBoardKeys'>;
 
 export interface ModelCatalogue {
   /** compatible → workload kinds that device model can run. */
   readonly deviceCompatibles: ReadonlyMap<string, readonly string[]>;
   /** "vvvv:dddd" (lower-case hex) → workload kinds. */
   readonly pciIds: ReadonlyMap<string, readonly string[]>;
-  readonly iommuCompatibles: ReadonlyMap<string, IommuModelLimits>;
+  readonly iommuCompatibles: ReadonlyMap<string, IommuModelCheck>;
   /** compatible or PCI id → one line saying which model serves it (for the JSON Schema). */
   readonly descriptions?: ReadonlyMap<string, string>;
 }
@@ -23,11 +23,22 @@ export function pciIdKey(vendor: number, device: number): string {
   return `${vendor.toString(16).padStart(4, '0')}:${device.toString(16).padStart(4, '0')}`;
 }
 
-/**
- * The models dmasim ships. Context-bank and stream-match limits: the SMMUv1/v2 ID registers encode up
- * to 128 of each (NUMCB, NUMSMRG are 8-bit fields capped at 128 by the architecture); the MMU-400 and
- * MMU-401 are small stage-2 designs offered with up to 8 banks.
- */
+/** An `iommus[]` entry of a parsed board as its model sees it: the common keys, and its own keys apart. */
+export function iommuBoardEntry(m: BoardIommu): IommuBoardEntry {
+  const keys: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) if (!IOMMU_COMMON_KEYS.includes(k)) keys[k] = v;
+  return {
+    name: m.name,
+    compatible: m.compatible,
+    base: m.base,
+    size: m.size,
+    ...(m.irq !== undefined ? { irq: m.irq } : {}),
+    masters: (m.masters ?? []).map((ms) => ({ device: ms.device, ids: ms.streamIds })),
+    keys,
+  };
+}
+
+/** The models dmasim ships. */
 export function builtinModels(): ModelCatalogue {
   return {
     deviceCompatibles: new Map([
@@ -43,12 +54,6 @@ export function builtinModels(): ModelCatalogue {
       ['11ab:4380', ['net-loopback']],
       ['1b36:0005', ['dma-selftest']],
     ]),
-    iommuCompatibles: new Map([
-      ['arm,mmu-400', { maxContextBanks: 8, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-400 (SMMUv1, arm-smmu driver), up to 8 context banks' }],
-      ['arm,mmu-401', { maxContextBanks: 8, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-401 (SMMUv1, arm-smmu driver), up to 8 context banks' }],
-      ['arm,mmu-500', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'ARM CoreLink MMU-500 (SMMUv2, arm-smmu driver), up to 128 context banks' }],
-      ['arm,smmu-v1', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'generic ARM SMMUv1 (arm-smmu driver)' }],
-      ['arm,smmu-v2', { maxContextBanks: 128, maxStreamMatchRegisters: 128, description: 'generic ARM SMMUv2 (arm-smmu driver)' }],
-    ]),
+    iommuCompatibles: new Map(BUILTIN_IOMMU_MODELS.flatMap((m) => m.compatibles.map((c) => [c, m] as const))),
   };
 }

@@ -137,18 +137,24 @@ export const IommuMasterSchema = z.strictObject({
   streamIds: z.array(streamId).min(1).meta(doc('stream ids the master emits', [0, 1])),
 });
 
-export const IommuSchema = z.strictObject({
-  name: name(doc('a unique name other entries refer to (devices[].iommus[].iommu, buses[].iommuMap.iommu)', 'smmu0')),
-  compatible: z.string().meta(doc('the DT compatible string of the IOMMU model', 'arm,mmu-401')),
-  base: address(doc('CPU physical address of its registers', '0x2b500000')),
-  size: size(doc('size of its register window', '64KiB', { default: '64KiB' })).default(0x10000),
-  contextBanks: z.number().int().meta(doc('number of context banks (SMMU_IDR1.NUMCB): how many translation contexts, and so DMA domains in use, it holds at once', 4)),
-  streamMatchRegisters: z.number().int().meta(doc('number of stream match registers (SMMU_IDR0.NUMSMRG): how many stream ids it can match', 32)),
-  irq: z.number().int().min(0).optional().meta(doc('first interrupt number (global fault, then one per context bank); absent: allocated', 40)),
-  coherentWalk: z.boolean().default(true).meta(doc('dma-coherent on the SMMU node: its table walks snoop the CPU caches', true)),
-  disableBypass: z.boolean().default(false).meta(doc('arm-smmu.disable_bypass: unmatched streams fault instead of bypassing', true)),
-  masters: z.array(IommuMasterSchema).optional().meta(doc('legacy mmu-masters binding, on the IOMMU side', [{ device: 'sata', streamIds: [0] }])),
-});
+/**
+ * The keys every IOMMU entry has. The model named by `compatible` accepts and checks its own further
+ * keys (an SMMU's `contextBanks`, ...): they pass this schema and go to its plugin's checkBoardKeys;
+ * the JSON Schema lists the built-in models' keys from their plugins.
+ */
+export const IommuSchema = z
+  .object({
+    name: name(doc('a unique name other entries refer to (devices[].iommus[].iommu, buses[].iommuMap.iommu)', 'smmu0')),
+    compatible: z.string().meta(doc('the DT compatible string of the IOMMU model', 'arm,mmu-401')),
+    base: address(doc('CPU physical address of its registers', '0x2b500000')),
+    size: size(doc('size of its register window', '64KiB', { default: '64KiB' })).default(0x10000),
+    irq: z.number().int().min(0).optional().meta(doc('first interrupt number (an SMMU: global fault, then one per context bank); absent: allocated', 40)),
+    masters: z.array(IommuMasterSchema).optional().meta(doc('legacy mmu-masters binding, on the IOMMU side', [{ device: 'sata', streamIds: [0] }])),
+  })
+  .catchall(z.unknown().meta({ description: 'a key of the IOMMU model, checked by its plugin' }));
+
+/** The keys of IommuSchema itself; the rest of an entry belongs to its model. */
+export const IOMMU_COMMON_KEYS: readonly string[] = Object.keys(IommuSchema.shape);
 
 export const IommuMapSchema = z.strictObject({
   iommu: name(doc('the name of the IOMMU PCI requester ids map to', 'smmu_pcie')),
@@ -170,7 +176,10 @@ export const BusSchema = z.strictObject({
 
 export const DeviceIommuSchema = z.strictObject({
   iommu: name(doc('the name of an IOMMU on this board', 'smmu0')),
-  streamIds: z.array(streamId).min(1).meta(doc('the stream ids this master emits on that IOMMU (the iommus specifier)', [0])),
+  streamIds: z
+    .array(streamId)
+    .default([])
+    .meta(doc("the ids of the iommus specifier, as many as the model's #iommu-cells: SMMU stream ids (at least one); none for a Rockchip IOMMU", [0])),
   shared: z.boolean().default(false).meta(doc('these stream ids are shared with other masters that also say shared (one IOMMU group, like Juno EHCI/OHCI)', true)),
 });
 

@@ -1,7 +1,7 @@
 import { hex, rangesOverlap } from '@dmasim/core';
 import type { Board } from './schema';
 import type { BoardIssue } from './errors';
-import { type ModelCatalogue, pciIdKey } from './models';
+import { iommuBoardEntry, type ModelCatalogue, pciIdKey } from './models';
 
 /** MMIO size assumed for a device that gives none. */
 export const DEFAULT_DEVICE_MMIO_SIZE = 0x1000;
@@ -68,16 +68,12 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     }
   };
   board.iommus.forEach((m, i) => {
-    const limits = models.iommuCompatibles.get(m.compatible);
-    if (limits === undefined) {
+    const model = models.iommuCompatibles.get(m.compatible);
+    if (model === undefined) {
       add(`iommus[${i}].compatible`, `unknown IOMMU model; expected one of ${[...models.iommuCompatibles.keys()].join(', ')}`, JSON.stringify(m.compatible));
     } else {
-      if (m.contextBanks < 1 || m.contextBanks > limits.maxContextBanks) {
-        add(`iommus[${i}].contextBanks`, `a ${m.compatible} can have 1 to ${limits.maxContextBanks} context banks`, String(m.contextBanks));
-      }
-      if (m.streamMatchRegisters < 1 || m.streamMatchRegisters > limits.maxStreamMatchRegisters) {
-        add(`iommus[${i}].streamMatchRegisters`, `a ${m.compatible} can have 1 to ${limits.maxStreamMatchRegisters} stream match registers`, String(m.streamMatchRegisters));
-      }
+      const entry = iommuBoardEntry(m);
+      for (const p of model.checkBoardKeys(entry.keys, entry)) add(`iommus[${i}].${p.key}`, p.message, p.found);
     }
     (m.masters ?? []).forEach((ms, j) => {
       if (!devices.has(ms.device)) add(`iommus[${i}].masters[${j}].device`, 'expected the name of a device on this board', JSON.stringify(ms.device));
@@ -144,7 +140,12 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     }
     if (bus !== undefined && bus.type !== 'pci' && d.base === undefined) add(`devices[${i}].base`, 'a platform or AMBA device needs the base address of its registers');
     (d.iommus ?? []).forEach((link, j) => {
-      if (!iommus.has(link.iommu)) add(`devices[${i}].iommus[${j}].iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(link.iommu));
+      const target = iommus.get(link.iommu);
+      if (target === undefined) add(`devices[${i}].iommus[${j}].iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(link.iommu));
+      const cells = target === undefined ? undefined : models.iommuCompatibles.get(target.compatible)?.iommuCells;
+      // each id is one specifier of a one-cell binding; a zero-cell binding (one IOMMU per master) has none
+      if (target !== undefined && cells === 0 && link.streamIds.length > 0) add(`devices[${i}].iommus[${j}].streamIds`, `a ${target.compatible} takes no ids (#iommu-cells = 0)`, JSON.stringify(link.streamIds));
+      if (target !== undefined && cells !== undefined && cells > 0 && link.streamIds.length === 0) add(`devices[${i}].iommus[${j}].streamIds`, `expected at least one id for a ${target.compatible} (#iommu-cells = ${cells})`, '[]');
       link.streamIds.forEach((sid, k) => claimStream(link.iommu, sid, d.name, `devices[${i}].iommus[${j}].streamIds[${k}]`, link.shared));
     });
   });

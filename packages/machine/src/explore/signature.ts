@@ -25,10 +25,9 @@ export function outcomeSignature(r: RunReport): string {
 export function stateSignature(m: Machine): string {
   const rows: string[] = [];
   for (const dev of m.bus.core.devices.values()) {
-    const dom = m.smmuDriver.domains.find((d) => d.devices.has(dev));
-    rows.push(`${dev.name}:${dev.state}:${dev.driverName ?? '-'}:${getDmaOps(dev).name}:${dom === undefined ? '-' : `${dom.type}/${dom.contextBank ?? '-'}`}`);
+    const dom = m.iommuDomainOf(dev);
+    rows.push(`${dev.name}:${dev.state}:${dev.driverName ?? '-'}:${getDmaOps(dev).name}:${dom === null ? '-' : `${dom.type}/${dom.contextBank ?? '-'}`}`);
   }
   rows.sort();
-  const smmus = m.smmuDriver.instances.map((s) => `${s.fwnode}:${s.contextBanksUsed}`).sort();
-  return `${rows.join(',')}|${smmus.join(',')}|faults:${m.hw.faults.length}`;
+  return `${rows.join(',')}|${m.iommuStateKeys().join(',')}|faults:${m.hw.faults.length}`;
 }

@@ -1,31 +1,20 @@
 import { FwNode, PciBridgeHw, PciHostBridge, PciHostBridgeHw, type Device, type PhandleArgs } from '@dmasim/bus';
-import { BusWindowTranslation, TranslatingDmaPort, type CoreServices, type DmaTranslation } from '@dmasim/core';
+import { BusWindowTranslation, hex, TranslatingDmaPort, type CoreServices, type DmaTranslation } from '@dmasim/core';
 import type { DeviceHardware, DeviceModel } from '@dmasim/devices';
-import { SmmuHardware, type SmmuModel } from '@dmasim/smmu';
-import type { Board, BoardDevice, BoardIommu } from '../board/schema';
+import type { IommuBoardEntry, IommuHardware, IommuModel } from '@dmasim/iommu-core';
+import type { Board, BoardDevice } from '../board/schema';
 import { BoardError } from '../board/errors';
+import { iommuBoardEntry } from '../board/models';
 import type { FaultReport } from '../report/types';
-import { SmmuHop } from './iommu-hop';
 import { deviceCoherent, dmaRangesFor, parseBdf, PCI_BAR_STRIDE, PCI_MMIO_WINDOW_BASE, type IrqNumbers } from './layout';
 import { pciIdKey } from '../board/models';
 import type { PluginRegistry } from './plugins';
 
-const SMMU_MODELS: Record<string, SmmuModel> = {
-  'arm,mmu-400': 'mmu-400',
-  'arm,mmu-401': 'mmu-401',
-  'arm,mmu-500': 'mmu-500',
-  'arm,smmu-v1': 'smmu-v1',
-  'arm,smmu-v2': 'smmu-v2',
-};
-/** SMMUv2 parts need one context interrupt per context bank; v1 parts may share one line. */
-const SMMU_V2 = new Set<SmmuModel>(['mmu-500', 'smmu-v2']);
-
-/** One SMMU of the board: its hardware and the platform device the driver binds to. */
-export interface MachineSmmu {
-  readonly spec: BoardIommu;
-  readonly hw: SmmuHardware;
-  readonly fwnode: FwNode;
-  readonly irqs: readonly number[];
+/** One IOMMU instance of the board: its model, its board entry, and the hardware the model built. */
+export interface MachineIommu {
+  readonly entry: IommuBoardEntry;
+  readonly model: IommuModel;
+  readonly hw: IommuHardware;
 }
 
 /** One device of the board: its model, hardware, and (once created) its kernel device. */
@@ -36,7 +25,7 @@ export interface MachineDevice {
   hw: DeviceHardware;
   readonly irq: number;
   readonly mmioBase: number;
-  /** The SMMU in front of it and the stream ids it carries (PCI: filled after enumeration). */
+  /** The IOMMU in front of it and the ids it carries (PCI: filled after enumeration). */
   iommu: { name: string; streamIds: number[] } | null;
   /** The kernel's device: a platform device now, a PCI function after enumeration. */
   dev: Device | null;
@@ -50,23 +39,32 @@ export interface MachinePciHost {
 }
 
 export interface BuiltHardware {
-  readonly smmus: Map<string, MachineSmmu>;
+  readonly iommus: Map<string, MachineIommu>;
   readonly devices: Map<string, MachineDevice>;
   readonly pciHosts: Map<string, MachinePciHost>;
   readonly faults: FaultReport[];
 }
 
 /**
- * Instantiates the board's hardware before the kernel boots: SMMUs on the MMIO bus with their
- * interrupts, every device model with its DMA port (SMMU, then memory; bus windows in front), and
+ * Instantiates the board's hardware before the kernel boots: IOMMUs (built by their model plugins)
+ * on the MMIO bus with their interrupts, every device model with its DMA port (the bus window, then
+ * the hop its IOMMU model gave, then memory), and
  * PCI host bridges with root ports and functions plugged in at the board's bus:device.function.
  */
 export function buildHardware(board: Board, file: string, core: CoreServices, registry: PluginRegistry, irqNumbers: IrqNumbers): BuiltHardware {
   const faults: FaultReport[] = [];
-  const smmus = new Map<string, MachineSmmu>();
-  for (const spec of board.iommus) smmus.set(spec.name, buildSmmu(board, file, spec, core, irqNumbers));
+  const iommus = new Map<string, MachineIommu>();
+  board.iommus.forEach((spec, i) => {
+    const entry = iommuBoardEntry(spec);
+    const model = registry.findIommuModel(spec.compatible);
+    const fail = (key: string, message: string, found?: string): never => {
+      throw new BoardError([{ file, path: `iommus[${i}].${key}`, message, ...(found !== undefined ? { found } : {}) }]);
+    };
+    if (model === undefined) return fail('compatible', 'no plugin provides this IOMMU model');
+    iommus.set(spec.name, { entry, model, hw: model.createHardware({ core, takeIrq: (fixed) => irqNumbers.take(fixed), fail }, entry) });
+  });
 
-  // which SMMU stream ids each platform device carries: its `iommus`, or the SMMU's mmu-masters
+  // which IOMMU ids each platform device carries: its `iommus`, or the IOMMU's mmu-masters
   const platformStreams = new Map<string, { name: string; streamIds: number[] }>();
   for (const m of board.iommus) for (const ms of m.masters ?? []) platformStreams.set(ms.device, { name: m.name, streamIds: [...ms.streamIds] });
   for (const d of board.devices) {
@@ -102,10 +100,18 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
     const hops: DmaTranslation[] = [];
     const ranges = dmaRangesFor(board, spec.bus);
     if (ranges !== null) hops.push(new BusWindowTranslation(ranges));
-    const smmuName = spec.pci !== undefined ? board.buses.find((b) => b.name === spec.bus)?.iommuMap?.iommu : entry.iommu?.name;
-    const smmu = smmuName === undefined ? undefined : smmus.get(smmuName);
-    if (smmu !== undefined) {
-      hops.push(new SmmuHop(smmu.hw, smmu.spec.name, spec.name, () => entry.iommu?.streamIds[0] ?? null, faults));
+    const iommuName = spec.pci !== undefined ? board.buses.find((b) => b.name === spec.bus)?.iommuMap?.iommu : entry.iommu?.name;
+    const iommu = iommuName === undefined ? undefined : iommus.get(iommuName);
+    if (iommu !== undefined) {
+      const deviceName = spec.name;
+      const instance = iommu.entry.name;
+      hops.push(
+        iommu.hw.hop({
+          device: deviceName,
+          ids: () => entry.iommu?.streamIds ?? null,
+          fault: (f) => faults.push({ iommu: instance, device: deviceName, streamId: f.id, iova: hex(f.iova), access: f.access, kind: f.kind }),
+        }),
+      );
     }
     const dmaPort = new TranslatingDmaPort(core.cache, deviceCoherent(spec), hops);
     const options: Record<string, unknown> = { ...(spec.properties ?? {}) };
@@ -118,41 +124,7 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
     devices.set(spec.name, entry);
     if (spec.pci !== undefined) plugPci(board, file, pciHosts, spec, entry);
   }
-  return { smmus, devices, pciHosts, faults };
-}
-
-function buildSmmu(board: Board, file: string, spec: BoardIommu, core: CoreServices, irqNumbers: IrqNumbers): MachineSmmu {
-  const model = SMMU_MODELS[spec.compatible];
-  if (model === undefined) throw new BoardError([{ file, path: `iommus[${board.iommus.indexOf(spec)}].compatible`, message: 'not an SMMU model' }]);
-  const globalIrq = irqNumbers.take(spec.irq);
-  const ctxIrqs = SMMU_V2.has(model) ? Array.from({ length: spec.contextBanks }, () => irqNumbers.take()) : [globalIrq];
-  const hw = new SmmuHardware({
-    model,
-    name: spec.name,
-    memory: core.memory,
-    cache: core.cache,
-    numContextBanks: spec.contextBanks,
-    numStreamMatchRegisters: spec.streamMatchRegisters,
-    coherentWalk: spec.coherentWalk,
-    globalIrqs: [core.irqs.line(globalIrq)],
-    contextIrqs: ctxIrqs.map((n) => core.irqs.line(n)),
-  });
-  if (hw.size > spec.size) {
-    throw new BoardError([{ file, path: `iommus[${board.iommus.indexOf(spec)}].size`, message: `this ${spec.compatible} with ${spec.contextBanks} context banks has ${hw.size} bytes of registers`, found: String(spec.size) }]);
-  }
-  hw.mapInto(core.mmio, spec.base);
-  const fwnode = new FwNode(spec.name, {
-    compatible: [spec.compatible],
-    reg: [spec.base, hw.size],
-    interrupts: [globalIrq, ...ctxIrqs],
-    '#global-interrupts': 1,
-    '#iommu-cells': 1,
-    'dma-coherent': spec.coherentWalk,
-  });
-  if (spec.masters !== undefined && spec.masters.length > 0) {
-    fwnode.set('mmu-masters', spec.masters.map((m) => ({ node: m.device, streamIds: m.streamIds })));
-  }
-  return { spec, hw, fwnode, irqs: [globalIrq, ...ctxIrqs] };
+  return { iommus, devices, pciHosts, faults };
 }
 
 /**
@@ -182,9 +154,10 @@ function plugPci(board: Board, file: string, hosts: Map<string, MachinePciHost>,
   port.secondary.attach(slot, func, fn);
 }
 
-/** The `iommus` property of a platform device: one specifier per stream id. */
+/** The `iommus` property of a platform device: one specifier per id, or one without ids (#iommu-cells = 0). */
 export function iommusProperty(entry: MachineDevice, legacy: boolean): PhandleArgs[] | undefined {
   if (entry.iommu === null || legacy) return undefined;
   const iommu = entry.iommu;
+  if (iommu.streamIds.length === 0) return [{ node: iommu.name, args: [] }];
   return iommu.streamIds.map((sid) => ({ node: iommu.name, args: [sid] }));
 }

@@ -11,12 +11,12 @@ import {
 } from '@dmasim/core';
 import { register as registerDmaIommu, type DmaIommuServices } from '@dmasim/dma-iommu';
 import { dmaDirectReach, register as registerDmaMapping, type DmaMappingContext } from '@dmasim/dma-mapping';
-import { busNotifierHostOf, register as registerIommu, type IommuCore } from '@dmasim/iommu-core';
-import { register as registerSmmu, type ArmSmmuDriver } from '@dmasim/smmu';
+import { busNotifierHostOf, register as registerIommu, type IommuCore, type IommuDomainFacts, type IommuDriverPlugin, type IommuInstanceReport, type IommuModel } from '@dmasim/iommu-core';
 import { register as registerSwiotlb, type Swiotlb } from '@dmasim/swiotlb';
 import { DEVICE_RESOURCES_SLOT, type WorkloadResult } from '@dmasim/devices';
 import type { LoadedBoard } from '../board/load';
 import type { Board, BoardWorkload } from '../board/schema';
+import { iommuBoardEntry } from '../board/models';
 import { buildReport } from '../report/build';
 import type { RunReport, WorkloadReport } from '../report/types';
 import { buildHardware, iommusProperty, type BuiltHardware, type MachineDevice } from './hardware';
@@ -48,9 +48,9 @@ export function policyOf(board: Board, seed: number): OrderPolicy {
 }
 
 /**
- * One simulated machine: its own DI container with core, bus, IOMMU, SMMU, swiotlb, DMA mapping and
- * ops-layer services; the board's hardware; and the kernel that boots on it. Two machines share
- * nothing.
+ * One simulated machine: its own DI container with core, bus, IOMMU core, swiotlb, DMA mapping and
+ * ops-layer services, plus the drivers of its IOMMU model plugins; the board's hardware; and the
+ * kernel that boots on it. Two machines share nothing.
  */
 export class Machine {
   readonly container: DependencyContainer;
@@ -60,7 +60,8 @@ export class Machine {
   readonly core: CoreServices;
   readonly bus: BusServices;
   readonly iommu: IommuCore;
-  readonly smmuDriver: ArmSmmuDriver;
+  /** The IOMMU drivers in this kernel (built-in ones and those of the board's IOMMU models). */
+  readonly iommuDrivers: readonly MachineIommuDriver[];
   readonly swiotlb: Swiotlb | null;
   readonly dma: DmaMappingContext;
   readonly dmaIommu: DmaIommuServices;
@@ -101,7 +102,17 @@ export class Machine {
     this.iommu = registerIommu(c, { defaultDomainPolicy: board.kernel.defaultDomain, strict: board.kernel.strict, profile });
     this.iommu.pci = new MachinePciTopology(() => this.pciFunctions);
     this.iommu.deferredProbeCheckState = (dev) => this.bus.core.deferredProbeCheckState(dev);
-    this.smmuDriver = registerSmmu(c, { profile, registerPlatformDriver: false });
+    this.iommuDrivers = kernelIommuModels(registry, board).map((model) => ({
+      model,
+      driver: model.createDriver({
+        container: c,
+        core: this.core,
+        bus: this.bus,
+        iommu: this.iommu,
+        profile,
+        entries: board.iommus.filter((m) => registry.findIommuModel(m.compatible) === model).map(iommuBoardEntry),
+      }),
+    }));
     installBaseDmaConfigure(this.bus, this.dma);
     this.dmaIommu = registerDmaIommu(c, { profile, ...(this.layer === 'arm' ? {} : { arch: this.layer === 'arm64-2015' ? 'arm64' : 'generic' }) });
     installDmaDebugBusHooks(this.bus, this.dma);
@@ -120,7 +131,32 @@ export class Machine {
     return undefined;
   }
 
-  /** The initcalls of this kernel: IOMMU core, SMMU driver, device population, drivers, PCI. */
+  /** The domain `dev` is attached to, as whichever IOMMU driver has it reports it. */
+  iommuDomainOf(dev: Device): IommuDomainFacts | null {
+    for (const d of this.iommuDrivers) {
+      const dom = d.driver.domainOf(dev);
+      if (dom !== null) return dom;
+    }
+    return null;
+  }
+
+  /** Each board IOMMU's report section, from its model's driver, in board order. */
+  iommuReports(): IommuInstanceReport[] {
+    const nameOf = (dev: Device): string => this.deviceEntry(dev)?.spec.name ?? dev.name;
+    const out: IommuInstanceReport[] = [];
+    for (const m of this.hw.iommus.values()) {
+      const driver = this.iommuDrivers.find((d) => d.model === m.model)?.driver;
+      if (driver !== undefined) out.push(driver.report(m.entry, nameOf));
+    }
+    return out;
+  }
+
+  /** The IOMMU drivers' part of the exploration state key: one entry per probed instance, sorted. */
+  iommuStateKeys(): string[] {
+    return this.iommuDrivers.flatMap((d) => d.driver.stateKeys()).sort();
+  }
+
+  /** The initcalls of this kernel: IOMMU core, IOMMU drivers, device population, drivers, PCI. */
   private queueKernel(registry: PluginRegistry): void {
     const { sched } = this.core;
     const { core: drivers, platform, pci } = this.bus;
@@ -130,19 +166,13 @@ export class Machine {
     sched.queueInitcall('core', 'iommu_subsys_init', () => {
       if (profile === 'linux-6.x') this.iommu.iommuSubsysInit(hosts.map((b) => busNotifierHostOf(b)));
     });
-    // The SMMU driver registers early (its IOMMU_OF_DECLARE-era init), so an SMMU probes as soon as
-    // its platform device is added; whether masters come before or after it is the populate order.
-    sched.queueInitcall('core', 'arm_smmu_init', () => {
-      drivers.driverRegister(this.smmuDriver.platformDriver(platform));
-      if (profile === 'linux-4.2') this.smmuDriver.busInit(hosts);
-    });
-    sched.queueInitcall('late', 'arm_smmu_legacy_bus_init', () => {
-      if (profile !== 'linux-4.2') this.smmuDriver.busInit(hosts);
-    });
+    // the IOMMU drivers' own initcalls (registering the platform driver, bus ops where the profile
+    // sets them per bus); whether masters come before or after their IOMMU is the populate order
+    for (const { driver } of this.iommuDrivers) for (const call of driver.initcalls) sched.queueInitcall(call.level, call.name, () => call.run());
 
-    // of_platform_populate (arch_initcall_sync): SMMUs and platform masters, in the scheduler's order
+    // of_platform_populate (arch_initcall_sync): IOMMUs and platform masters, in the scheduler's order
     const platformDevs: Device[] = [];
-    for (const m of this.hw.smmus.values()) platformDevs.push(platform.createDevice(m.fwnode, null, m.spec.name));
+    for (const m of this.hw.iommus.values()) platformDevs.push(platform.createDevice(m.hw.fwnode, null, m.entry.name));
     for (const e of this.hw.devices.values()) {
       if (e.spec.pci !== undefined) continue;
       const fw = this.platformFwnode(e);
@@ -279,6 +309,18 @@ export class Machine {
       if (!(e instanceof KernelOops)) throw e;
     }
   }
+}
+
+/** An IOMMU model's driver in a machine's kernel. */
+export interface MachineIommuDriver {
+  readonly model: IommuModel;
+  readonly driver: IommuDriverPlugin;
+}
+
+/** The IOMMU models whose drivers this kernel has: the always built-in ones and those the board uses. */
+function kernelIommuModels(registry: PluginRegistry, board: Board): IommuModel[] {
+  const used = new Set(board.iommus.map((m) => registry.findIommuModel(m.compatible)));
+  return registry.iommuModels.filter((m) => m.alwaysBuiltIn === true || used.has(m));
 }
 
 /** Loads a board (with its plugins), builds the machine. */

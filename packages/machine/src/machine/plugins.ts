@@ -1,27 +1,35 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deviceModels as builtinDeviceModels, type DeviceModel } from '@dmasim/devices';
-import { builtinModels, type IommuModelLimits, type ModelCatalogue } from '../board/models';
+import type { IommuModel } from '@dmasim/iommu-core';
+import type { ModelCatalogue } from '../board/models';
 import { BoardError } from '../board/errors';
+import { BUILTIN_IOMMU_MODELS } from './builtin-plugins';
 
 /**
  * The plugin registry of a machine: device models by DT compatible or PCI vendor:device, IOMMU
- * models by compatible. Built-in models come from `@dmasim/devices` and `@dmasim/smmu`; a board may
- * list third-party plugin modules, each exporting `deviceModels: DeviceModel[]`.
+ * models by compatible. Built-in models come from `@dmasim/devices` and the IOMMU packages
+ * (`builtin-plugins.ts`); a board may list third-party plugin modules, each exporting
+ * `deviceModels: DeviceModel[]`, `iommuModels: IommuModel[]`, or both.
  */
 export class PluginRegistry {
   private readonly byCompatible = new Map<string, DeviceModel>();
   private readonly byPciId = new Map<string, DeviceModel>();
-  readonly iommuModels: Map<string, IommuModelLimits>;
+  private readonly iommuByCompatible = new Map<string, IommuModel>();
 
-  constructor(models: readonly DeviceModel[] = builtinDeviceModels) {
-    this.iommuModels = new Map(builtinModels().iommuCompatibles);
+  constructor(models: readonly DeviceModel[] = builtinDeviceModels, iommuModels: readonly IommuModel[] = BUILTIN_IOMMU_MODELS) {
+    for (const m of iommuModels) this.addIommu(m);
     for (const m of models) this.add(m);
   }
 
   add(model: DeviceModel): void {
     for (const c of model.compatibles ?? []) this.byCompatible.set(c, model);
     for (const id of model.pciIds ?? []) this.byPciId.set(id.toLowerCase(), model);
+  }
+
+  /** Adds an IOMMU model; a later model serving a compatible replaces the earlier one for it. */
+  addIommu(model: IommuModel): void {
+    for (const c of model.compatibles) this.iommuByCompatible.set(c, model);
   }
 
   findByCompatible(compatible: string): DeviceModel | undefined {
@@ -32,9 +40,18 @@ export class PluginRegistry {
     return this.byPciId.get(id.toLowerCase());
   }
 
-  /** Every distinct model, in registration order. */
+  findIommuModel(compatible: string): IommuModel | undefined {
+    return this.iommuByCompatible.get(compatible);
+  }
+
+  /** Every distinct device model, in registration order. */
   get models(): DeviceModel[] {
     return [...new Set([...this.byCompatible.values(), ...this.byPciId.values()])];
+  }
+
+  /** Every distinct IOMMU model, in registration order. */
+  get iommuModels(): IommuModel[] {
+    return [...new Set(this.iommuByCompatible.values())];
   }
 
   /** What board validation accepts. */
@@ -43,10 +60,10 @@ export class PluginRegistry {
     return {
       deviceCompatibles: new Map([...this.byCompatible].map(([c, m]) => [c, m.workloads])),
       pciIds: new Map([...this.byPciId].map(([id, m]) => [id, m.workloads])),
-      iommuCompatibles: this.iommuModels,
+      iommuCompatibles: new Map(this.iommuByCompatible),
       descriptions: new Map([
         ...[...this.byCompatible, ...this.byPciId].map(([k, m]): [string, string] => [k, describe(m)]),
-        ...[...this.iommuModels].map(([c, l]): [string, string] => [c, l.description ?? `IOMMU model ${c}`]),
+        ...[...this.iommuByCompatible].map(([c, m]): [string, string] => [c, m.descriptions?.[c] ?? `${m.name} IOMMU model`]),
       ]),
     };
   }
@@ -56,15 +73,36 @@ export class PluginRegistry {
 export async function loadPlugins(registry: PluginRegistry, paths: readonly string[], boardFile: string): Promise<void> {
   for (const [i, p] of paths.entries()) {
     const file = isAbsolute(p) ? p : resolve(dirname(boardFile), p);
-    let mod: { deviceModels?: unknown };
+    const fail = (message: string): never => {
+      throw new BoardError([{ file: boardFile, path: `plugins[${i}]`, message, found: JSON.stringify(p) }]);
+    };
+    let mod: { deviceModels?: unknown; iommuModels?: unknown };
     try {
-      mod = (await import(pathToFileURL(file).href)) as { deviceModels?: unknown };
+      mod = (await import(pathToFileURL(file).href)) as typeof mod;
     } catch (e) {
-      throw new BoardError([{ file: boardFile, path: `plugins[${i}]`, message: `cannot load plugin module: ${(e as Error).message}`, found: JSON.stringify(p) }]);
+      return fail(`cannot load plugin module: ${(e as Error).message}`);
     }
-    if (!Array.isArray(mod.deviceModels)) {
-      throw new BoardError([{ file: boardFile, path: `plugins[${i}]`, message: 'expected a module exporting deviceModels: DeviceModel[]', found: JSON.stringify(p) }]);
+    const { deviceModels, iommuModels } = mod;
+    if ((deviceModels !== undefined && !Array.isArray(deviceModels)) || (iommuModels !== undefined && !Array.isArray(iommuModels)) || (deviceModels === undefined && iommuModels === undefined)) {
+      fail('expected a module exporting deviceModels: DeviceModel[] and/or iommuModels: IommuModel[]');
     }
-    for (const m of mod.deviceModels as DeviceModel[]) registry.add(m);
+    for (const [j, m] of ((iommuModels ?? []) as unknown[]).entries()) {
+      const problem = iommuModelProblem(m);
+      if (problem !== null) fail(`iommuModels[${j}] is not an IommuModel: ${problem}`);
+      registry.addIommu(m as IommuModel);
+    }
+    for (const m of (deviceModels ?? []) as DeviceModel[]) registry.add(m);
   }
+}
+
+/** What is missing from a value meant to be an IommuModel (a plugin module's export), or null. */
+function iommuModelProblem(m: unknown): string | null {
+  if (typeof m !== 'object' || m === null) return 'expected an object';
+  const o = m as Record<string, unknown>;
+  if (typeof o.name !== 'string') return 'no name';
+  if (!Array.isArray(o.compatibles) || !o.compatibles.every((c) => typeof c === 'string')) return 'compatibles must be a list of strings';
+  if (typeof o.iommuCells !== 'number') return 'no iommuCells';
+  if (!Array.isArray(o.boardKeys)) return 'no boardKeys';
+  for (const f of ['checkBoardKeys', 'createHardware', 'createDriver']) if (typeof o[f] !== 'function') return `no ${f}()`;
+  return null;
 }

@@ -36,7 +36,7 @@ function stateOf(dev: Device): DeviceReport['state'] {
 
 function deviceReport(m: Machine, dev: Device, boardName: string, busName: string): DeviceReport {
   const entry = m.deviceEntry(dev);
-  const domain = m.smmuDriver.domains.find((d) => d.devices.has(dev)) ?? null;
+  const domain = m.iommuDomainOf(dev);
   const group = m.iommu.devIommuGroup(dev);
   const iommu = entry?.iommu ?? null;
   const reason = dev.state === 'deferred' || dev.state === 'failed' ? (dev.deferredProbeReason ?? (dev.probeError !== 0 ? `probe failed with ${errnoName(dev.probeError)}` : undefined)) : undefined;
@@ -74,29 +74,18 @@ function devicesSection(m: Machine): DeviceReport[] {
     known.add(e.dev);
     out.push(deviceReport(m, e.dev, e.spec.name, e.spec.bus));
   }
-  // devices the drivers created themselves (the vc4 DRM device `gpu`), not SMMUs or PCI plumbing
-  const smmuNames = new Set(m.board.iommus.map((i) => i.name));
+  // devices the drivers created themselves (the vc4 DRM device `gpu`), not IOMMUs or PCI plumbing
+  const iommuNames = new Set(m.board.iommus.map((i) => i.name));
   for (const dev of m.bus.core.devices.values()) {
-    if (known.has(dev) || smmuNames.has(dev.name) || dev instanceof PciHostBridge || (dev instanceof PciDev && dev.isBridge)) continue;
+    if (known.has(dev) || iommuNames.has(dev.name) || dev instanceof PciHostBridge || (dev instanceof PciDev && dev.isBridge)) continue;
     out.push(deviceReport(m, dev, dev.name, dev.busName ?? '-'));
   }
   return out;
 }
 
-function iommusSection(m: Machine): IommuReport[] {
-  return m.board.iommus.map((spec) => {
-    const inst = m.smmuDriver.instanceByFwnode(spec.name);
-    const domains = m.smmuDriver.domains
-      .filter((d) => inst !== undefined && d.smmu === inst && d.devices.size > 0)
-      .map((d) => ({ id: d.id, type: d.type, contextBank: d.contextBank, devices: [...d.devices].map((dev) => m.deviceEntry(dev)?.spec.name ?? dev.name) }))
-      .sort((a, b) => a.id - b.id);
-    return { name: spec.name, contextBanks: spec.contextBanks, contextBanksUsed: inst?.contextBanksUsed ?? 0, domains };
-  });
-}
-
 export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
   const devices = opts.devices ?? devicesSection(m);
-  const iommus = opts.iommus ?? iommusSection(m);
+  const iommus = opts.iommus ?? m.iommuReports();
   const log = m.core.log;
   const faults: FaultReport[] = m.hw.faults.slice(0, MAX_LISTED_FAULTS);
   const s = m.swiotlb?.stats();

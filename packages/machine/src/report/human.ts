@@ -1,4 +1,4 @@
-import type { RunReport } from './types';
+import type { IommuReport, RunReport } from './types';
 
 /** Renders rows as aligned columns. */
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -41,13 +41,13 @@ export function renderHuman(r: RunReport, opts: HumanOptions = {}): string {
   if (r.iommus.length > 0) {
     out.push('');
     for (const m of r.iommus) {
-      out.push(`${m.name}: ${m.contextBanksUsed}/${m.contextBanks} context banks used`);
+      out.push(`${m.name}: ${iommuSummary(m)}`);
       for (const d of m.domains) out.push(`  domain ${d.id} ${d.type} cb ${d.contextBank ?? '-'}: ${d.devices.join(', ') || '(no devices)'}`);
     }
   }
   if (r.faults.length > 0) {
     out.push('', `faults (${r.faults.length}):`);
-    for (const f of r.faults.slice(0, 20)) out.push(`  ${f.iommu} ${f.device ?? '?'} sid ${f.streamId} ${f.access} ${f.iova} ${f.kind}`);
+    for (const f of r.faults.slice(0, 20)) out.push(`  ${f.iommu} ${f.device ?? '?'}${f.streamId === null ? '' : ` sid ${f.streamId}`} ${f.access} ${f.iova} ${f.kind}`);
     if (r.faults.length > 20) out.push(`  ... ${r.faults.length - 20} more`);
   }
   if (r.swiotlb) {
@@ -70,4 +70,11 @@ export function renderHuman(r: RunReport, opts: HumanOptions = {}): string {
     out.push(...logLines);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** One line about an IOMMU instance from whatever its model reported besides its domains. */
+function iommuSummary(m: IommuReport): string {
+  if (typeof m.contextBanks === 'number' && typeof m.contextBanksUsed === 'number') return `${m.contextBanksUsed}/${m.contextBanks} context banks used`;
+  const facts = Object.entries(m).filter(([k, v]) => k !== 'name' && k !== 'domains' && (typeof v !== 'object' || v === null));
+  return facts.map(([k, v]) => `${k} ${String(v)}`).join(', ') || `${m.domains.length} domain(s)`;
 }

@@ -1,3 +1,4 @@
+import type { IommuDomainReport, IommuInstanceReport } from '@dmasim/iommu-core';
 /**
  * The `dmasim run --json` report (DESIGN's contract). Addresses are hex strings. Field order is
  * fixed so reports are byte-identical for the same board and seed.
@@ -27,24 +28,19 @@ export interface DeviceIommuReport {
   readonly contextBank: number | null;
 }
 
-export interface DomainReport {
-  readonly id: number;
-  readonly type: string;
-  readonly contextBank: number | null;
-  readonly devices: readonly string[];
-}
+export type DomainReport = IommuDomainReport;
 
-export interface IommuReport {
-  readonly name: string;
-  readonly contextBanks: number;
-  readonly contextBanksUsed: number;
-  readonly domains: readonly DomainReport[];
-}
+/**
+ * One IOMMU instance, as its model plugin reports it: `name` and `domains` always; an SMMU adds
+ * `contextBanks` and `contextBanksUsed` (before `domains`), other models what they have instead.
+ */
+export type IommuReport = IommuInstanceReport;
 
 export interface FaultReport {
   readonly iommu: string;
   readonly device: string | null;
-  readonly streamId: number;
+  /** The id the transaction carried (SMMU stream id); null for IOMMUs without ids (one per master). */
+  readonly streamId: number | null;
   readonly iova: string;
   readonly access: 'read' | 'write';
   readonly kind: string;

@@ -1,0 +1,8 @@
+import type { IommuModel } from '@dmasim/iommu-core';
+import { armSmmuModel } from '@dmasim/smmu';
+
+/**
+ * The IOMMU model plugins dmasim ships. This is the only place `@dmasim/machine` names an IOMMU
+ * package: everything else reaches IOMMUs through the IommuModel interface.
+ */
+export const BUILTIN_IOMMU_MODELS: readonly IommuModel[] = [armSmmuModel];

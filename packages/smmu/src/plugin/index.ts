@@ -1,0 +1,3 @@
+export * from './board-keys';
+export * from './hop';
+export * from './model';
