@@ -1,0 +1,55 @@
+import { Iotlb } from '@dmasim/smmu';
+
+/** Translation contexts the IOTLB tells apart at once; the next new one flushes it (a TLB may forget). */
+export const MAX_TLB_CONTEXTS = 64;
+
+/**
+ * The SMMUv2 IOTLB model (`Iotlb` of `@dmasim/smmu`) serving SMMUv3 tags: SMMUv3 has no context
+ * banks, its TLB entries are tagged by ASID (stage 1) or VMID (stage 2). Each tag seen gets a small
+ * context number that plays the bank's part in the Iotlb, so a look-up stays one probe per leaf size.
+ */
+export class TlbContexts {
+  readonly iotlb: Iotlb;
+  /** Context number per tag: stage-1 tags are the ASID, stage-2 tags 2^16 + VMID. */
+  private readonly byTag = new Map<number, number>();
+  /** Tag and stage of each context number in use. */
+  private readonly tags: number[] = [];
+  /** Called when the contexts are renumbered, so cached configurations holding numbers are dropped. */
+  onFlush: () => void = () => {};
+
+  constructor(entries: number) {
+    this.iotlb = new Iotlb(entries, MAX_TLB_CONTEXTS);
+  }
+
+  static tagOf(stage: 1 | 2, asid: number, vmid: number): number {
+    return stage === 1 ? asid : 0x10000 + vmid;
+  }
+
+  /** The context number of a tag, made on first use. */
+  contextOf(tag: number): number {
+    const ctx = this.byTag.get(tag);
+    if (ctx !== undefined) return ctx;
+    if (this.tags.length === MAX_TLB_CONTEXTS) {
+      this.iotlb.invalidateAll();
+      this.byTag.clear();
+      this.tags.length = 0;
+      this.onFlush();
+    }
+    const n = this.tags.length;
+    this.tags.push(tag);
+    this.byTag.set(tag, n);
+    return n;
+  }
+
+  /** The context of a tag if it has one (invalidations of tags never seen have nothing to do). */
+  existing(tag: number): number | undefined {
+    return this.byTag.get(tag);
+  }
+
+  /** Context numbers of every stage-1 tag in use. */
+  stage1Contexts(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.tags.length; i++) if (this.tags[i]! < 0x10000) out.push(i);
+    return out;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './words';
+export * from './hw/index';
+export * from './driver/index';
+export * from './register';
