@@ -1,6 +1,7 @@
 import type { PlatformDevice } from '@dmasim/bus';
-import { ERANGE, ETIMEDOUT, type KernelLog, type MmioBus, type PageAllocator, type PhysicalMemory } from '@dmasim/core';
+import { ERANGE, ETIMEDOUT, ffs, ilog2, type KernelLog, type MmioBus, type PageAllocator, type PhysicalMemory } from '@dmasim/core';
 import type { IommuDevice } from '@dmasim/iommu-core';
+import { POW2 } from '../hw/commands';
 import * as R from '../hw/regs';
 import { hi32, lo32 } from '../words';
 import { ArmSmmuCmdq, ArmSmmuCmdqBatch, cmdqEnt } from './cmdq';
@@ -60,6 +61,11 @@ export class ArmSmmuV3Device {
     this.evtq = new ArmSmmuQueue('evtq', R.EVTQ_ENT_SIZE, page1 + (R.EVTQ_PROD - R.PAGE1_OFFSET), page1 + (R.EVTQ_CONS - R.PAGE1_OFFSET), cfg.evtqMaxNShift);
     this.batch = new ArmSmmuCmdqBatch(this.cmdq);
     this.sysfsName = `smmu3.0x${base.toString(16).padStart(16, '0')}`;
+  }
+
+  /** The register pages the driver maps (devm_ioremap of page 0 and page 1), as /proc/iomem lists them. */
+  get iomem(): { start: number; end: number; name: string }[] {
+    return [0, R.PAGE1_OFFSET].map((off) => ({ start: this.base + off, end: this.base + off + R.REG_SZ - 1, name: this.dev.name }));
   }
 
   get name(): string {
@@ -314,6 +320,20 @@ export class ArmSmmuV3Device {
    * (stage 2) commands covering [iova, iova+size), as ranges of NUM × 2^SCALE pages when the SMMU
    * has range invalidation (else one per granule), batched and followed by one CMD_SYNC.
    */
+  /** The last page-size bitmap seen by tlbInvRangeDomain and its lowest bit (every unmap asks). */
+  private tgBitmap = -1;
+  private tgShift = 12;
+  /** TTL of the last granule and leaf shift seen (recomputed only when they change). */
+  private ttlGranule = 0;
+  private ttlTg = 0;
+  private ttl = 0;
+
+  private leafShift(bitmap: number): number {
+    this.tgBitmap = bitmap;
+    this.tgShift = ffs(bitmap);
+    return this.tgShift;
+  }
+
   tlbInvRangeDomain(iova: number, size: number, granule: number, leaf: boolean, domain: ArmSmmuV3Domain): void {
     if (size === 0) return;
     const cmd = this.inv;
@@ -336,21 +356,29 @@ export class ArmSmmuV3Device {
     let tg = 0;
     const range = this.has(F.ARM_SMMU_FEAT_RANGE_INV);
     if (range) {
-      tg = lowestSetBit(domain.pgsizeBitmap);
+      // the leaf page size: the domain's smallest
+      tg = domain.pgsizeBitmap === this.tgBitmap ? this.tgShift : this.leafShift(domain.pgsizeBitmap);
       cmd.tg = (tg - 10) / 2;
-      cmd.ttl = 4 - Math.floor((Math.log2(granule) - 3) / (tg - 3));
-      numPages = Math.floor(size / 2 ** tg);
+      if (granule !== this.ttlGranule || tg !== this.ttlTg) {
+        this.ttlGranule = granule;
+        this.ttlTg = tg;
+        // the level of the leaves being invalidated, from the granule's place in the walk
+        this.ttl = 4 - Math.floor((ilog2(granule) - 3) / (tg - 3));
+      }
+      cmd.ttl = this.ttl;
+      numPages = Math.floor(size / POW2[tg]!);
     }
     while (iova < end) {
       if (range) {
         if (numPages === 0) break;
-        const scale = lowestSetBit(numPages);
+        // up to 31 chunks of 2^scale pages, scale the lowest set bit of what is left
+        const scale = ffs(numPages);
         cmd.scale = scale;
-        const chunks = Math.floor(numPages / 2 ** scale);
+        const chunks = Math.floor(numPages / POW2[scale]!);
         const num = chunks - Math.floor(chunks / 32) * 32;
         cmd.num = num - 1;
-        invRange = num * 2 ** (scale + tg);
-        numPages -= num * 2 ** scale;
+        invRange = num * POW2[scale + tg]!;
+        numPages -= num * POW2[scale]!;
       }
       cmd.addr = iova;
       this.batch.add(cmd);
@@ -359,14 +387,3 @@ export class ArmSmmuV3Device {
     this.batch.submit();
   }
 }
-
-/** __ffs: index of the lowest set bit of a positive safe integer. */
-function lowestSetBit(x: number): number {
-  let n = 0;
-  while (x > 0 && x % 2 === 0) {
-    x /= 2;
-    n++;
-  }
-  return n;
-}
-

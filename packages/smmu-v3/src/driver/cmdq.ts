@@ -120,6 +120,7 @@ export class ArmSmmuCmdq {
   private readonly sync = new Uint32Array(4);
   private readonly syncEnt = cmdqEnt(R.CMDQ_OP_CMD_SYNC);
   private readonly one = new Uint32Array(4);
+  private syncBuilt = false;
 
   constructor(
     readonly q: ArmSmmuQueue,
@@ -165,8 +166,12 @@ export class ArmSmmuCmdq {
     let syncProd = 0;
     if (sync) {
       syncProd = llq.prod;
-      this.syncEnt.msiaddr = this.env.msipoll ? q.entry(qIdx(syncProd, shift)) : 0;
-      armSmmuCmdqBuildCmd(this.sync, 0, this.syncEnt);
+      // without MSI polling every CMD_SYNC is the same command, built once
+      if (this.env.msipoll || !this.syncBuilt) {
+        this.syncEnt.msiaddr = this.env.msipoll ? q.entry(qIdx(syncProd, shift)) : 0;
+        armSmmuCmdqBuildCmd(this.sync, 0, this.syncEnt);
+        this.syncBuilt = true;
+      }
       queueWrite(memory, q.entry(qIdx(syncProd, shift)), this.sync, 4);
       llq.prod = qInc(llq.prod, shift);
     }

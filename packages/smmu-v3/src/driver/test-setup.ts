@@ -22,6 +22,11 @@ export interface V3RigOptions extends ArmSmmuV3DriverOptions, IommuCoreOptions {
   readonly props?: Record<string, unknown>;
   readonly memory?: number;
   readonly skipProbe?: boolean;
+  /**
+   * Installs the probe-time DMA configuration (default: only of_iommu_configure); a bench passes
+   * the iommu-dma layer's hooks here so masters get DMA ops.
+   */
+  readonly installDma?: (core: CoreServices, bus: BusServices, iommu: IommuCore) => void;
 }
 
 /** A PCI topology of endpoints on bus 0 behind one host bridge whose `iommu-map` targets the SMMU. */
@@ -64,7 +69,8 @@ export function makeV3Rig(o: V3RigOptions = {}): V3Rig {
   const iommu = new IommuCore({ log: core.log, pci }, o);
   const pciBus = new FakeBus('pci');
   iommu.iommuSubsysInit([busNotifierHostOf(bus.platform), pciBus]);
-  bus.core.dmaConfigure.add('of_iommu_configure', (dev) => iommu.iommuDmaConfigure(dev));
+  if (o.installDma) o.installDma(core, bus, iommu);
+  else bus.core.dmaConfigure.add('of_iommu_configure', (dev) => iommu.iommuDmaConfigure(dev));
   const [eventq, priq, cmdqSync, gerror] = SMMUV3_IRQS.map((n) => core.irqs.line(n));
   const hw = new SmmuV3Hardware({ ...o.hw, name: 'smmuv3', memory: core.memory, irqs: { eventq: eventq!, priq: priq!, cmdqSync: cmdqSync!, gerror: gerror! } });
   hw.mapInto(core.mmio, SMMUV3_BASE);

@@ -55,9 +55,13 @@ export function emptyCommand(): DecodedCommand {
 /** Bytes a TLBI range command covers: (NUM + 1) × 2^SCALE translation granules; 0 for a single address. */
 export function tlbiRangeBytes(cmd: DecodedCommand): number {
   if (cmd.tg === 0) return 0;
-  const granule = 2 ** (10 + 2 * cmd.tg);
-  return (cmd.num + 1) * 2 ** cmd.scale * granule;
+  return (cmd.num + 1) * POW2[cmd.scale]! * TG_GRANULE[cmd.tg]!;
 }
+
+/** Translation granule of a TLBI TG code (1: 4 KiB, 2: 16 KiB, 3: 64 KiB). */
+const TG_GRANULE: readonly number[] = [0, 4096, 16384, 65536];
+/** 2^n for the 5-bit SCALE field (a table: `**` costs more than the rest of a TLBI decode). */
+export const POW2: readonly number[] = Array.from({ length: 64 }, (_, n) => 2 ** n);
 
 /** The kind of pending work a command posts until the next CMD_SYNC. */
 export const PEND_CFG_SID = 0;

@@ -101,6 +101,44 @@ const MAX_RANGE_STEPS = 512;
  * substream 0, linear CD tables, AArch64 tables with 4 KiB or 64 KiB granules, no stalls, ATS, PRI
  * or nesting.
  */
+type CachedConfig = StreamConfig & { readonly ctx: number };
+
+/** Stream id → cached configuration. */
+class ConfigCache {
+  private readonly small: (CachedConfig | undefined)[] = [];
+  private readonly large = new Map<number, CachedConfig>();
+
+  get(sid: number): CachedConfig | undefined {
+    return sid < 0x10000 ? this.small[sid] : this.large.get(sid);
+  }
+
+  set(sid: number, cfg: CachedConfig): void {
+    if (sid < 0x10000) {
+      while (this.small.length < sid) this.small.push(undefined);
+      this.small[sid] = cfg;
+    } else this.large.set(sid, cfg);
+  }
+
+  delete(sid: number): void {
+    if (sid < 0x10000) {
+      if (sid < this.small.length) this.small[sid] = undefined;
+    } else this.large.delete(sid);
+  }
+
+  clear(): void {
+    this.small.length = 0;
+    this.large.clear();
+  }
+
+  keys(): number[] {
+    const out: number[] = [];
+    this.small.forEach((c, sid) => {
+      if (c !== undefined) out.push(sid);
+    });
+    return [...out, ...this.large.keys()];
+  }
+}
+
 export class SmmuV3Hardware implements MmioHandler {
   readonly params: SmmuV3Params;
   readonly name: string;
@@ -134,8 +172,11 @@ export class SmmuV3Hardware implements MmioHandler {
   private evtqCons = 0;
   /** Registers the model only stores (IRQ_CFG*, PRIQ_BASE...), by offset. */
   private readonly plain = new Map<number, number>();
-  /** Decoded configuration per stream id, filled by the first transaction. */
-  private readonly configs = new Map<number, StreamConfig & { readonly ctx: number }>();
+  /**
+   * Decoded configuration per stream id, filled by the first transaction: an array for ids below
+   * 2^16 (the look-up of every transaction), a map beyond.
+   */
+  private readonly configs = new ConfigCache();
   private readonly pending = new C.PendingWork();
   private readonly cmdWords = new Uint32Array(4);
   private readonly cmd = C.emptyCommand();
@@ -227,6 +268,7 @@ export class SmmuV3Hardware implements MmioHandler {
         return this.translationFault(cfg, streamId, iova, access, WALK_FAULT_EVENT[w.fault]!, kind);
       }
       const asid = cfg.stage === 1 && !w.global ? cfg.asid : ASID_GLOBAL;
+      if (cfg.stage === 1 && w.global) this.tlb.globalsCached = true;
       const ins = this.tlb.iotlb.insert(cfg.ctx, asid, cfg.vmid, iova, w.size, w.pa, w.perm, w.level);
       pa = ins.pa;
       leafVa = ins.va;
@@ -335,16 +377,25 @@ export class SmmuV3Hardware implements MmioHandler {
     this.processing = true;
     const shift = this.cmdqShift;
     const base = join64((this.cmdqBaseLo >>> 5) << 5, this.cmdqBaseHi & 0xfffff);
+    const memory = this.memory;
     const w = this.cmdWords;
+    const mask = (1 << shift) - 1;
     while (!qEmpty(this.cmdqProd, this.cmdqCons, shift)) {
-      const addr = base + qIdx(this.cmdqCons, shift) * R.CMDQ_ENT_SIZE;
-      let fetched = true;
-      for (let i = 0; i < 4; i++) {
-        const v = this.memory.readU32(addr + i * 4);
-        if (v < 0) fetched = false;
-        w[i] = v;
+      const addr = base + (this.cmdqCons & mask) * R.CMDQ_ENT_SIZE;
+      const w0 = memory.readU32(addr);
+      const w1 = memory.readU32(addr + 4);
+      const w2 = memory.readU32(addr + 8);
+      const w3 = memory.readU32(addr + 12);
+      let err: number;
+      if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
+        err = R.CMDQ_ERR_CERROR_ABT_IDX;
+      } else {
+        w[0] = w0;
+        w[1] = w1;
+        w[2] = w2;
+        w[3] = w3;
+        err = this.execute(C.decodeCommand(w, this.cmd));
       }
-      const err = fetched ? this.execute(C.decodeCommand(w, this.cmd)) : R.CMDQ_ERR_CERROR_ABT_IDX;
       if (err !== R.CMDQ_ERR_CERROR_NONE_IDX) {
         this.cmdqCons = ((this.cmdqCons & ~(R.CMDQ_CONS_ERR_MASK << R.CMDQ_CONS_ERR_SHIFT)) | (err << R.CMDQ_CONS_ERR_SHIFT)) >>> 0;
         this.raiseGerror(R.GERROR_CMDQ_ERR);
@@ -431,7 +482,7 @@ export class SmmuV3Hardware implements MmioHandler {
           this.counters.cfgInvalidations++;
           const len = p.len[i]!;
           const first = Math.floor(a / len) * len;
-          for (const sid of [...this.configs.keys()]) if (sid >= first && sid < first + len) this.configs.delete(sid);
+          for (const sid of this.configs.keys()) if (sid >= first && sid < first + len) this.configs.delete(sid);
           break;
         }
         case C.PEND_CFG_ALL:
@@ -450,11 +501,11 @@ export class SmmuV3Hardware implements MmioHandler {
           break;
         case C.PEND_TLBI_VAA:
           this.counters.tlbInvalidations++;
-          for (const ctx of tlb.stage1Contexts()) this.invalidateRange(ctx, undefined, p.addr[i]!, p.len[i]!, false);
+          for (const ctx of tlb.stage1) this.invalidateRange(ctx, undefined, p.addr[i]!, p.len[i]!, false);
           break;
         case C.PEND_TLBI_NH_ALL:
           this.counters.tlbInvalidations++;
-          for (const ctx of tlb.stage1Contexts()) iotlb.invalidateContext(ctx);
+          for (const ctx of tlb.stage1) iotlb.invalidateContext(ctx);
           break;
         case C.PEND_TLBI_VMID:
           this.counters.tlbInvalidations++;
@@ -467,6 +518,7 @@ export class SmmuV3Hardware implements MmioHandler {
         case C.PEND_TLBI_ALL:
           this.counters.tlbInvalidations++;
           iotlb.invalidateAll();
+          tlb.globalsCached = false;
           break;
       }
     }
@@ -482,8 +534,8 @@ export class SmmuV3Hardware implements MmioHandler {
     const iotlb = this.tlb.iotlb;
     const step = 4096;
     const steps = len === 0 ? 1 : Math.ceil(len / step);
-    if (alsoGlobals) {
-      for (const other of this.tlb.stage1Contexts()) if (other !== ctx) this.invalidateSteps(other, -2, addr, steps, step);
+    if (alsoGlobals && this.tlb.globalsCached) {
+      for (const other of this.tlb.stage1) if (other !== ctx) this.invalidateSteps(other, -2, addr, steps, step);
     }
     if (ctx === undefined) return;
     if (steps > MAX_RANGE_STEPS) {

@@ -14,6 +14,10 @@ export class TlbContexts {
   private readonly byTag = new Map<number, number>();
   /** Tag and stage of each context number in use. */
   private readonly tags: number[] = [];
+  /** Context numbers of the stage-1 tags, kept as they are made (invalidations walk it). */
+  readonly stage1: number[] = [];
+  /** Whether a global (nG = 0) stage-1 leaf may be cached, so by-VA invalidations must look for it elsewhere. */
+  globalsCached = false;
   /** Called when the contexts are renumbered, so cached configurations holding numbers are dropped. */
   onFlush: () => void = () => {};
 
@@ -33,23 +37,19 @@ export class TlbContexts {
       this.iotlb.invalidateAll();
       this.byTag.clear();
       this.tags.length = 0;
+      this.stage1.length = 0;
+      this.globalsCached = false;
       this.onFlush();
     }
     const n = this.tags.length;
     this.tags.push(tag);
     this.byTag.set(tag, n);
+    if (tag < 0x10000) this.stage1.push(n);
     return n;
   }
 
   /** The context of a tag if it has one (invalidations of tags never seen have nothing to do). */
   existing(tag: number): number | undefined {
     return this.byTag.get(tag);
-  }
-
-  /** Context numbers of every stage-1 tag in use. */
-  stage1Contexts(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.tags.length; i++) if (this.tags[i]! < 0x10000) out.push(i);
-    return out;
   }
 }
