@@ -33,7 +33,11 @@ export interface DmaParams {
   rangeMap: readonly BusDmaRegion[] | null;
   /** dma_parms.max_segment_size; 64 KiB by default. */
   maxSegmentSize: number;
-  /** dma_parms.segment_boundary_mask as a limit (a boundary every mask+1 bytes); 4 GiB - 1 by default. */
+  /**
+   * dma_parms.segment_boundary_mask as a limit (a boundary every mask+1 bytes). dma_get_seg_boundary()
+   * gives ULONG_MAX (no boundary; Number.MAX_SAFE_INTEGER here) when the bus sets none, as for
+   * platform devices; pci_setup_device() sets 0xffffffff.
+   */
   segmentBoundaryMask: number;
   /** dma_parms.min_align_mask (swiotlb keeps these low address bits); 0 by default. */
   minAlignMask: number;
@@ -54,6 +58,9 @@ export interface DeviceDriverRef {
   readonly name: string;
 }
 
+/** dma_get_seg_boundary() of a device whose bus set no boundary: ULONG_MAX, as far as a safe integer reaches. */
+export const SEG_BOUNDARY_NONE = Number.MAX_SAFE_INTEGER;
+
 export function defaultDmaParams(): DmaParams {
   return {
     maskBits: 32,
@@ -61,7 +68,7 @@ export function defaultDmaParams(): DmaParams {
     busDmaLimit: 0,
     rangeMap: null,
     maxSegmentSize: 64 * 1024,
-    segmentBoundaryMask: 0xffffffff,
+    segmentBoundaryMask: SEG_BOUNDARY_NONE,
     minAlignMask: 0,
     coherent: false,
   };

@@ -9,6 +9,7 @@ import {
   alignDown,
   alignUp,
   bitField,
+  bitMaskHex,
   dmaBitMask,
   ffs,
   fls,
@@ -106,6 +107,18 @@ describe('bit helpers and DMA masks', () => {
     expect(dmaBitMask(64)).toBe(Number.MAX_SAFE_INTEGER);
     expect(rangesOverlap(4 * GiB, 4096, 4 * GiB + 4095, 1)).toBe(true);
     expect(rangesOverlap(4 * GiB, 4096, 4 * GiB + 4096, 1)).toBe(false);
+  });
+});
+
+describe('bitMaskHex', () => {
+  it('prints DMA_BIT_MASK(n) exactly, 64-bit masks included', () => {
+    expect(bitMaskHex(64)).toBe('ffffffffffffffff');
+    expect(bitMaskHex(60)).toBe('fffffffffffffff');
+    expect(bitMaskHex(57)).toBe('1ffffffffffffff');
+    expect(bitMaskHex(32)).toBe('ffffffff');
+    expect(bitMaskHex(30)).toBe('3fffffff');
+    expect(bitMaskHex(0)).toBe('0');
+    for (let n = 1; n <= 52; n++) expect(bitMaskHex(n)).toBe(dmaBitMask(n).toString(16));
   });
 });
 

@@ -113,6 +113,17 @@ export function dmaBitMask(bits: number): number {
   return 2 ** bits - 1;
 }
 
+/**
+ * DMA_BIT_MASK(n) as the kernel prints it (`%llx`, without the prefix): exact for every width up to
+ * 64, where the number form stops at 2^53 - 1.
+ */
+export function bitMaskHex(bits: number): string {
+  const n = Math.max(0, Math.min(64, Math.floor(bits)));
+  if (n === 0) return '0';
+  const top = n % 4;
+  return (top === 0 ? '' : (2 ** top - 1).toString(16)) + 'f'.repeat(Math.floor(n / 4));
+}
+
 /** Whether [a, a+alen) and [b, b+blen) overlap. */
 export function rangesOverlap(a: number, alen: number, b: number, blen: number): boolean {
   return a < b + blen && b < a + alen;

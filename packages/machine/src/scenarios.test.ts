@@ -96,7 +96,7 @@ describe('seed scenarios', () => {
     expect(stale).toBe(entries - mapped); // exactly the entries the sync skipped
     expect(w.errors).toBe(stale);
     expect(w.bytes).toBe(mapped * 4096);
-    expect(r.log.some((l) => /ehci-platform ehci: DMA sg self-test: entry \d: \d+ of 4096 bytes stale/.test(l))).toBe(true);
+    expect(r.log.some((l) => /dmasim dma-selftest ehci: sg entry \d: \d+ of 4096 bytes stale/.test(l))).toBe(true);
     expect(r.outcome).toBe('degraded');
   });
 
@@ -105,7 +105,7 @@ describe('seed scenarios', () => {
     expect(device(old, 'ehci').dmaOps).toBe('iommu-dma');
     expect(old.workloads[0]).toMatchObject({ ok: false, errors: 1, bytes: 12 * 1024 });
     expect(old.workloads[0]!.details).toContain('crossingSegments=1');
-    expect(old.log.some((l) => /DMA sg self-test: segment 1 \(0x[0-9a-f]+, 65536 bytes\): bus error at 0x[0-9a-f]+0000$/.test(l))).toBe(true);
+    expect(old.log.some((l) => /dmasim dma-selftest ehci: sg segment 1 \(0x[0-9a-f]+, 65536 bytes\): bus error at 0x[0-9a-f]+0000$/.test(l))).toBe(true);
     expect(old.outcome).toBe('degraded');
     const now = await run('sg-boundary-6x');
     expect(device(now, 'ehci').dmaOps).toBe('iommu-dma');

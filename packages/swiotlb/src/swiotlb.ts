@@ -8,7 +8,7 @@
  * address and checking it (the rest of the kernel's swiotlb_map) and cache maintenance of the slot
  * for non-coherent devices are dma-direct's part.
  */
-import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, devPrefix, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core';
+import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core';
 import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core';
 import { BounceCopier } from './bounce';
 import {
@@ -366,7 +366,7 @@ export class Swiotlb {
     const mem = this.memOf(dev);
     if (mem === null || mem.nslabs === 0) return this.noBounceBuffer(dev);
     if (allocAlignMask > PAGE_SIZE - 1) {
-      this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_tbl_map_single', `${devPrefix(dev)}Alloc alignment may prevent fulfilling requests with max mapping_size`);
+      this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_tbl_map_single', `Alloc alignment may prevent fulfilling requests with max mapping_size`, dev);
     }
     const fullOffset = swiotlbAlignOffset(dev, allocAlignMask, origAddr);
     const size = alignUp(mappingSize + fullOffset, allocAlignMask + 1);
@@ -423,7 +423,8 @@ export class Swiotlb {
         this.ctx.log.ratelimited(
           'swiotlb_tbl_map_single',
           'warning',
-          `${devPrefix(dev)}swiotlb buffer is full (sz: ${size} bytes), total ${mem.nslabs} (slots), used ${mem.used} (slots)`,
+          `swiotlb buffer is full (sz: ${size} bytes), total ${mem.nslabs} (slots), used ${mem.used} (slots)`,
+          dev,
         );
       }
       return DMA_MAPPING_ERROR;
@@ -433,7 +434,7 @@ export class Swiotlb {
   }
 
   private noBounceBuffer(dev: SwiotlbDevice): number {
-    this.ctx.log.ratelimited('swiotlb_tbl_map_single', 'warning', `${devPrefix(dev)}Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`);
+    this.ctx.log.ratelimited('swiotlb_tbl_map_single', 'warning', `Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer`, dev);
     return DMA_MAPPING_ERROR;
   }
 
@@ -524,7 +525,7 @@ export class Swiotlb {
     const site = 'kernel/dma/swiotlb.c swiotlb_bounce';
     if (!this.warnedOverflow.has(site)) {
       this.warnedOverflow.add(site);
-      this.ctx.log.warn(site, `${devPrefix(dev)}Buffer overflow detected. Allocation size: ${allocSize}. Mapping size: ${size}.`);
+      this.ctx.log.warn(site, `Buffer overflow detected. Allocation size: ${allocSize}. Mapping size: ${size}.`, dev);
     }
     return Math.max(0, allocSize);
   }
@@ -586,7 +587,7 @@ export class Swiotlb {
     const pool = this.foundPool!;
     const tlbAddr = pool.slotAddr(found);
     if (tlbAddr % PAGE_SIZE !== 0) {
-      this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_alloc', `${devPrefix(dev)}Cannot allocate pages from non page-aligned swiotlb addr ${hex(tlbAddr)}.`);
+      this.ctx.log.warnOnce('kernel/dma/swiotlb.c swiotlb_alloc', `Cannot allocate pages from non page-aligned swiotlb addr ${hex(tlbAddr)}.`, dev);
       mem.decUsed(pool.releaseSlots(dev, tlbAddr));
       return null;
     }

@@ -79,6 +79,9 @@ export class PciDev extends Device {
   ) {
     const name = pciName(hostBridge.domain, busNr, devfn);
     super(name, new FwNode(name), parent);
+    // pci_setup_device(): PCI functions start with 64 KiB segments that must not cross 4 GiB
+    this.dma.maxSegmentSize = 65536;
+    this.dma.segmentBoundaryMask = 0xffffffff;
   }
 
   get slot(): number {

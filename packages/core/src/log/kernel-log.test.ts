@@ -47,6 +47,25 @@ describe('KernelLog: dmesg lines', () => {
     expect(devPrefix({ name: 'gpu', driverName: '' })).toBe('gpu: ');
   });
 
+  it('records carry seconds, the printk level, the dev_printk device and the bare message', () => {
+    const { clock, log } = clocked();
+    log.info('software IO TLB: area num 2.');
+    clock.ns = 1_729_918_000;
+    log.devInfo({ name: '0000:00:01.0', driverName: 'nvme' }, 'Adding to iommu group 0');
+    log.debug('quiet');
+    expect(log.records('info')).toEqual([
+      { t: 0, level: 'info', dev: null, msg: 'software IO TLB: area num 2.' },
+      { t: 1.729918, level: 'info', dev: '0000:00:01.0', msg: 'Adding to iommu group 0' },
+    ]);
+  });
+
+  it('dev_WARN: the WARN message carries the driver prefix and the record names the device', () => {
+    const { log } = clocked();
+    log.warn('drivers/iommu/iommu.c __iommu_probe_device', 'late IOMMU probe at driver bind, something fishy here!', { name: 'm4', driverName: 'pci-testdev' });
+    expect(log.format()[1]!.slice(15)).toBe('pci-testdev m4: late IOMMU probe at driver bind, something fishy here!');
+    expect(log.records()[1]).toMatchObject({ level: 'warning', dev: 'm4', msg: 'late IOMMU probe at driver bind, something fishy here!' });
+  });
+
   it('emits each line to listeners in its formatted form', () => {
     const { log } = clocked();
     const seen: string[] = [];

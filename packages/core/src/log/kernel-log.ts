@@ -10,6 +10,18 @@ export interface LogLine {
   readonly level: LogLevel;
   /** The message without the timestamp. */
   readonly text: string;
+  /** dev_printk lines: the device's name (the prefix names its driver or bus too). */
+  readonly dev?: string;
+  /** dev_printk lines: where the message starts in `text`, after the prefix. */
+  readonly msgStart?: number;
+}
+
+/** A line as a structured record: seconds since boot, printk level, device (or null), message. */
+export interface LogRecord {
+  readonly t: number;
+  readonly level: LogLevel;
+  readonly dev: string | null;
+  readonly msg: string;
 }
 
 /** What a `dev_*` prefix needs of a device: `<driver or bus name> <device name>: `. */
@@ -84,8 +96,20 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
     return this.entries.filter((l) => LOG_LEVELS.indexOf(l.level) <= max).map((l) => `${formatTimestamp(l.timeNs)} ${l.text}`);
   }
 
+  /** Every line at `minLevel` or more severe, as records. */
+  records(minLevel: LogLevel = 'debug'): LogRecord[] {
+    const max = LOG_LEVELS.indexOf(minLevel);
+    return this.entries
+      .filter((l) => LOG_LEVELS.indexOf(l.level) <= max)
+      .map((l) => ({ t: Math.round(l.timeNs / 1000) / 1e6, level: l.level, dev: l.dev ?? null, msg: l.msgStart === undefined ? l.text : l.text.slice(l.msgStart) }));
+  }
+
   printk(level: LogLevel, text: string): void {
-    const line: LogLine = { timeNs: this.clock(), level, text };
+    this.push({ timeNs: this.clock(), level, text });
+  }
+
+  private push(line: LogLine): void {
+    const text = line.text;
     this.entries.push(line);
     if (this.listenerCount('line') > 0) this.emit('line', line, `${formatTimestamp(line.timeNs)} ${text}`);
   }
@@ -108,7 +132,14 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
 
   /** dev_printk: `<driver, else bus> <device>: text`. */
   dev(level: LogLevel, dev: LogDevice, text: string): void {
-    this.printk(level, `${devPrefix(dev)}${text}`);
+    const prefix = devPrefix(dev);
+    this.push({ timeNs: this.clock(), level, text: `${prefix}${text}`, dev: dev.name, msgStart: prefix.length });
+  }
+
+  /** printk, or dev_printk when a device is given. */
+  private print(level: LogLevel, text: string, dev: LogDevice | undefined): void {
+    if (dev === undefined) this.printk(level, text);
+    else this.dev(level, dev, text);
   }
   devInfo(dev: LogDevice, text: string): void {
     this.dev('info', dev, text);
@@ -128,7 +159,7 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
    * new interval opens after suppression the kernel's "callbacks suppressed" line is printed first.
    * Returns whether the line was printed.
    */
-  ratelimited(key: string, level: LogLevel, text: string): boolean {
+  ratelimited(key: string, level: LogLevel, text: string, dev?: LogDevice): boolean {
     const now = this.clock();
     let rs = this.ratelimits.get(key);
     if (rs === undefined) {
@@ -143,7 +174,7 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
     }
     if (rs.printed < RATELIMIT_BURST) {
       rs.printed++;
-      this.printk(level, text);
+      this.print(level, text, dev);
       return true;
     }
     rs.missed++;
@@ -153,21 +184,22 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
   /**
    * WARN(): prints the cut-here banner, the WARNING line with its site and the message, counts it,
    * and returns so the run goes on. `site` names the code, like `drivers/iommu/dma-iommu.c:123 fn`.
+   * With a device it is dev_WARN(): the message carries the driver (or bus) and device name.
    */
-  warn(site: string, text?: string): void {
+  warn(site: string, text?: string, dev?: LogDevice): void {
     this.warnCount++;
     this.printk('warning', '------------[ cut here ]------------');
-    if (text !== undefined && text.length > 0) this.printk('warning', text);
+    if (text !== undefined && text.length > 0) this.print('warning', text, dev);
     this.printk('warning', `WARNING: CPU: 0 PID: 1 at ${site}`);
     this.printk('warning', `---[ end trace ${String(this.warnCount).padStart(16, '0')} ]---`);
     this.emit('warn', this.warnCount, text ?? site);
   }
 
   /** WARN_ONCE(): warns the first time for a given site only. Returns whether it printed. */
-  warnOnce(site: string, text?: string): boolean {
+  warnOnce(site: string, text?: string, dev?: LogDevice): boolean {
     if (this.warnedOnce.has(site)) return false;
     this.warnedOnce.add(site);
-    this.warn(site, text);
+    this.warn(site, text, dev);
     return true;
   }
 

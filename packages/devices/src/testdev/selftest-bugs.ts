@@ -20,7 +20,7 @@ import {
 import { coherentRead, coherentWrite } from '../common/cpu-access';
 import { firstMismatch, pattern } from '../common/pattern';
 import { DMA_ENGINE_BOUNDARY } from './burst-boundary';
-import type { DmaEngine } from './dma-selftest';
+import { selftestStep, type DmaEngine } from './dma-selftest';
 
 /**
  * Driver bugs the `dma-selftest` workload can commit on purpose, each through the real DMA API, so a
@@ -50,7 +50,7 @@ function scratch(eng: DmaEngine, size: number): DmaCoherentBuffer | null {
 }
 
 function mapFailed(core: CoreServices, eng: DmaEngine, what: string): BugRound {
-  core.log.devErr(eng.dev, `DMA self-test: ${what} failed`);
+  selftestStep(core, eng.dev, `${what} failed`);
   return { bytes: 0, errors: 1, counters: { mapErrors: 1 } };
 }
 
@@ -79,7 +79,7 @@ function doubleUnmap(core: CoreServices, eng: DmaEngine, seed: number): BugRound
     const got = new Uint8Array(PAGE_SIZE);
     coherentRead(core.cache, dst, 0, got);
     const copied = t.rc === 0 && firstMismatch(got, data) < 0;
-    if (!copied) core.log.devErr(dev, `DMA self-test: copy failed (${t.rc === 0 ? 'data mismatch' : `bus error at ${hex(t.faultAddr)}`})`);
+    if (!copied) selftestStep(core, dev, `copy failed (${t.rc === 0 ? 'data mismatch' : `bus error at ${hex(t.faultAddr)}`})`);
     dmaUnmapSingle(dev, handle, PAGE_SIZE, DMA_TO_DEVICE);
     const warnsBefore = core.log.warnCount;
     // the bug: the handle was already given back
@@ -142,7 +142,7 @@ function syncSgMappedNents(core: CoreServices, eng: DmaEngine, seed: number): Bu
     const t = eng.transfer(src.dmaHandle + off, s.dmaAddress, len);
     if (t.rc !== 0) {
       errors++;
-      core.log.devErr(dev, `DMA sg self-test: segment ${i}: bus error at ${hex(t.faultAddr)}`);
+      selftestStep(core, dev, `sg segment ${i}: bus error at ${hex(t.faultAddr)}`);
     }
     off += len;
   }
@@ -163,7 +163,7 @@ function syncSgMappedNents(core: CoreServices, eng: DmaEngine, seed: number): Bu
     }
     staleEntries++;
     staleBytes += bad;
-    core.log.devErr(dev, `DMA sg self-test: entry ${i}: ${bad} of ${PAGE_SIZE} bytes stale after dma_sync_sg_for_cpu`);
+    selftestStep(core, dev, `sg entry ${i}: ${bad} of ${PAGE_SIZE} bytes stale after dma_sync_sg_for_cpu`);
   }
   dmaUnmapSg(dev, sgl, SYNC_ENTRIES, DMA_FROM_DEVICE);
   release();
@@ -225,7 +225,7 @@ function sgBoundary(core: CoreServices, eng: DmaEngine, seed: number): BugRound 
     const len = Math.min(s.dmaLength, want.length - off);
     if (len > dst.size) {
       errors++;
-      core.log.devErr(dev, `DMA sg self-test: segment ${i} is ${len} bytes, over the engine's ${dst.size}`);
+      selftestStep(core, dev, `sg segment ${i} is ${len} bytes, over the engine's ${dst.size}`);
       off += len;
       continue;
     }
@@ -233,14 +233,14 @@ function sgBoundary(core: CoreServices, eng: DmaEngine, seed: number): BugRound 
     if (t.rc !== 0) {
       crossing++;
       errors++;
-      core.log.devErr(dev, `DMA sg self-test: segment ${i} (${hex(s.dmaAddress)}, ${len} bytes): bus error at ${hex(t.faultAddr)}`);
+      selftestStep(core, dev, `sg segment ${i} (${hex(s.dmaAddress)}, ${len} bytes): bus error at ${hex(t.faultAddr)}`);
     } else {
       const got = new Uint8Array(len);
       coherentRead(core.cache, dst, 0, got);
       if (firstMismatch(got, want.subarray(off, off + len)) < 0) bytes += len;
       else {
         errors++;
-        core.log.devErr(dev, `DMA sg self-test: segment ${i}: data mismatch`);
+        selftestStep(core, dev, `sg segment ${i}: data mismatch`);
       }
     }
     off += len;

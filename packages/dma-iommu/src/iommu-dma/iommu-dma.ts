@@ -5,7 +5,7 @@
  * layers (`arm64`, `generic`) call these; which domain a device uses is in DMA_IOMMU_DOMAIN_SLOT.
  */
 import { Slot, type Device } from '@dmasim/bus';
-import { ENOMEM, EINVAL, ENXIO, MAX_PAGE_ORDER, PAGE_SIZE, devPrefix, fls, modulo, type CpuCache, type GfpFlags, type KernelLog, type PageAllocator, type Scheduler } from '@dmasim/core';
+import { ENOMEM, EINVAL, ENXIO, MAX_PAGE_ORDER, PAGE_SIZE, fls, modulo, type CpuCache, type GfpFlags, type KernelLog, type PageAllocator, type Scheduler } from '@dmasim/core';
 import {
   DMA_ATTR_NO_KERNEL_MAPPING,
   DMA_ATTR_SKIP_CPU_SYNC,
@@ -137,7 +137,7 @@ export class IommuDma {
     const iovad = cookie.iovad!;
     const granule = iovad.granule;
     if (this.profile === 'linux-6.x' && dev.dma.minAlignMask > granule - 1) {
-      this.log.warnOnce(`${SITE} __iommu_dma_map ${dev.name}`, `${devPrefix(dev)}Unsupported alignment constraint`);
+      this.log.warnOnce(`${SITE} __iommu_dma_map ${dev.name}`, `Unsupported alignment constraint`, dev);
       return DMA_MAPPING_ERROR;
     }
     const iovaOff = modulo(phys, granule);

@@ -7,7 +7,7 @@ import {
   MAX_PAGE_ORDER,
   PAGE_SIZE,
   alignUp,
-  devPrefix,
+  bitMaskHex,
   dmaBitMask,
   fls,
   ilog2,
@@ -75,7 +75,8 @@ export class DmaDirectOps implements DmaMapOps {
       if (this.env.swiotlb?.isActive(dev) === true) return this.swiotlbMap(dev, phys, size, dir, attrs);
       this.env.log.warnOnce(
         'kernel/dma/direct.h dma_direct_map_page',
-        `${devPrefix(dev)}DMA addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${formatMaskHex(dmaBitMask(dev.dma.maskBits))}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
+        `DMA addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${bitMaskHex(dev.dma.maskBits)}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
+        dev,
       );
       return DMA_MAPPING_ERROR;
     }
@@ -118,7 +119,7 @@ export class DmaDirectOps implements DmaMapOps {
     if (!dmaCapable(dev, dmaAddr, size)) {
       this.env.log.devErr(
         dev,
-        `DMA addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${formatMaskHex(dmaBitMask(dev.dma.maskBits))}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
+        `DMA addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${bitMaskHex(dev.dma.maskBits)}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
       );
       this.env.log.warnOnce('kernel/dma/direct.c dma_direct_map_resource');
       return DMA_MAPPING_ERROR;
@@ -259,7 +260,8 @@ export class DmaDirectOps implements DmaMapOps {
       tlb.tblUnmapSingle(dev, tlbAddr, size, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC);
       this.env.log.warnOnce(
         'kernel/dma/swiotlb.c swiotlb_map',
-        `${devPrefix(dev)}swiotlb addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${formatMaskHex(dmaBitMask(dev.dma.maskBits))}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
+        `swiotlb addr ${formatDmaAddr(dmaAddr)}+${size} overflow (mask ${bitMaskHex(dev.dma.maskBits)}, bus limit ${formatMaskHex(dev.dma.busDmaLimit)}).`,
+        dev,
       );
       return DMA_MAPPING_ERROR;
     }

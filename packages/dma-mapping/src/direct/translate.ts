@@ -93,8 +93,13 @@ export function dmaDirectPhysLimit(dev: Device): number {
   return best;
 }
 
-/** Converts a mask given as a limit (DMA_BIT_MASK(n) = 2^n - 1) to the bit width a Device stores. */
+/**
+ * Converts a mask given as a limit (DMA_BIT_MASK(n) = 2^n - 1) to the bit width a Device stores.
+ * Every width from 53 up is the same number (2^53 - 1); drivers ask for those as DMA_BIT_MASK(64),
+ * so that is the width kept (and printed: ffffffffffffffff).
+ */
 export function maskBitsOf(mask: number): number {
+  if (mask >= Number.MAX_SAFE_INTEGER) return 64;
   return Math.min(fls(mask), 64);
 }
 

@@ -355,7 +355,7 @@ export class IommuCore {
     const ret = this.initDevice(dev);
     if (ret !== 0) return ret;
     const group = dev.getSlot(DEV_IOMMU_GROUP_SLOT) as IommuGroup;
-    if (dev.driver !== null) this.log.warn('drivers/iommu/iommu.c __iommu_probe_device', `${dev.name}: late IOMMU probe at driver bind, something fishy here!`);
+    if (dev.driver !== null) this.log.warn('drivers/iommu/iommu.c __iommu_probe_device', `late IOMMU probe at driver bind, something fishy here!`, dev); // dev_WARN: driver (or bus) and device name
     group.devices.push(dev);
     this.logGroupAdd(dev, group);
     let err = 0;

@@ -199,7 +199,7 @@ export const DeviceSchema = z.strictObject({
   irq: z.number().int().min(0).optional().meta(doc('interrupt number; absent: allocated', 83)),
   iommus: z.array(DeviceIommuSchema).optional().meta(doc('the iommus property: the IOMMUs and stream ids of this master', [{ iommu: 'smmu0', streamIds: [0] }])),
   coherent: z.boolean().optional().meta(doc('dma-coherent: the device snoops CPU caches (default: true for PCI, false otherwise)', false)),
-  dmaMask: z.number().int().min(12).max(64).optional().meta(doc('DMA mask width in bits the driver sets (default 32)', 32)),
+  dmaMask: z.number().int().min(12).max(64).optional().meta(doc('address bits the device can drive on the bus (a hardware limit: the driver may set a wider mask but cannot reach beyond it); absent: only the mask the driver sets (32 until it sets one)', 32)),
   status: z
     .enum(['okay', 'disabled'])
     .default('okay')

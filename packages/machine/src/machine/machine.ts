@@ -2,6 +2,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { FwNode, pciBusAddOrder, register as registerBus, type BusServices, type Device, type PciDev, type PciHostBridge } from '@dmasim/bus';
 import {
   createMachineContainer,
+  dmaBitMask,
   KernelOops,
   register as registerCore,
   type CoreServices,
@@ -214,14 +215,20 @@ export class Machine {
     return fw;
   }
 
-  /** of_dma_configure's view of the firmware: masks, dma-ranges window, coherence. */
+  /**
+   * of_dma_configure's view of the firmware: masks, dma-ranges window, coherence. A board's
+   * `dmaMask` is how many address bits the device's DMA reaches: like a narrow interconnect it
+   * becomes a bus_dma_limit, which dma_capable() and the IOVA allocator apply whatever mask the
+   * driver sets later (min_not_zero(mask, bus_dma_limit)).
+   */
   private applyDmaParams(dev: Device, e: MachineDevice): void {
     const maskBits = e.spec.dmaMask ?? 32;
     const p = dmaParamsFromRanges(dmaRangesFor(this.board, e.spec.bus), maskBits);
     dev.dma.maskBits = p.maskBits;
     dev.dma.coherentMaskBits = p.maskBits;
     dev.dma.rangeMap = p.rangeMap;
-    dev.dma.busDmaLimit = p.busDmaLimit;
+    const hwLimit = e.spec.dmaMask === undefined || e.spec.dmaMask >= 53 ? 0 : dmaBitMask(e.spec.dmaMask);
+    dev.dma.busDmaLimit = p.busDmaLimit === 0 ? hwLimit : hwLimit === 0 ? p.busDmaLimit : Math.min(p.busDmaLimit, hwLimit);
     dev.dma.coherent = deviceCoherent(e.spec);
   }
 

@@ -1,5 +1,5 @@
 import { PciDev, PciHostBridge, type Device } from '@dmasim/bus';
-import { errnoName, formatTimestamp, hex } from '@dmasim/core';
+import { bitMaskHex, errnoName, formatTimestamp, hex } from '@dmasim/core';
 import { dmaDirectPhysLimit, getDmaOps } from '@dmasim/dma-mapping';
 import { deviceCoherent } from '../machine/layout';
 import type { Machine } from '../machine/machine';
@@ -46,7 +46,7 @@ function deviceReport(m: Machine, dev: Device, boardName: string, busName: strin
     driver: dev.driverName ?? null,
     state: stateOf(dev),
     dmaOps: opsName(dev),
-    dmaLimit: hex(dmaDirectPhysLimit(dev)),
+    dmaLimit: dmaLimitHex(dev),
     coherent: dev.dma.coherent,
     iommu:
       iommu === null
@@ -118,5 +118,13 @@ export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
     oops: oops === null ? null : { reason: oops.reason, time: formatTimestamp(oops.timeNs) },
     // dmesg holds what printk stored: dev_dbg and pr_debug lines stay off, as without dynamic debug
     log: opts.devicesOnly ? [] : log.format('info'),
+    // the same lines as records: seconds, printk level, the dev_printk device (or null), the message
+    logRecords: opts.devicesOnly ? [] : log.records('info'),
   };
+}
+
+/** The report's dmaLimit; a limit past what a number holds is the mask itself, printed as the kernel prints it. */
+function dmaLimitHex(dev: Device): string {
+  const limit = dmaDirectPhysLimit(dev);
+  return limit >= Number.MAX_SAFE_INTEGER ? `0x${bitMaskHex(dev.dma.maskBits)}` : hex(limit);
 }

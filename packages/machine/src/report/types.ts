@@ -3,6 +3,8 @@ import type { IommuDomainReport, IommuInstanceReport } from '@dmasim/iommu-core'
  * The `dmasim run --json` report (DESIGN's contract). Addresses are hex strings. Field order is
  * fixed so reports are byte-identical for the same board and seed.
  */
+import type { LogRecord } from '@dmasim/core';
+
 export type Outcome = 'ok' | 'degraded' | 'oops';
 
 export interface DeviceReport {
@@ -86,4 +88,6 @@ export interface RunReport {
   readonly warnings: number;
   readonly oops: { readonly reason: string; readonly time: string } | null;
   readonly log: readonly string[];
+  /** The `log` lines as records: `{ t: seconds, level: printk level, dev: device name or null, msg }`. */
+  readonly logRecords: readonly LogRecord[];
 }
