@@ -43,6 +43,12 @@ export interface IommuModel {
    * not claim). Unknown keys must be reported too. Returns the problems; empty when sound.
    */
   checkBoardKeys(keys: Readonly<Record<string, unknown>>, entry: IommuBoardEntry): IommuKeyProblem[];
+  /**
+   * What the hardware would run as asked but probably not as meant, for `dmasim validate` and
+   * `run --strict` (e.g. more stream ids than stream match registers). `ids`: every distinct id the
+   * board's masters emit to this instance. Called only for entries `checkBoardKeys` accepted.
+   */
+  boardWarnings?(entry: IommuBoardEntry, ids: readonly number[]): IommuKeyProblem[];
   /** Builds one instance's hardware. Board mistakes only visible now go to `ctx.fail`. */
   createHardware(ctx: IommuHardwareContext, entry: IommuBoardEntry): IommuHardware;
   /** Builds the machine's driver for this model (once, whatever the number of instances). */

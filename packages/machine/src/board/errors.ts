@@ -1,23 +1,34 @@
 /** One problem in a board file: where it is, what was found, what was expected. */
 export interface BoardIssue {
   readonly file: string;
-  /** Path inside the file, e.g. `devices[2].iommus[0].iommu`. */
+  /** Path inside the board, e.g. `devices[2].iommus[0].iommu`. */
   readonly path: string;
   readonly message: string;
   readonly found?: string;
+  /** 1-based line and column in `file` of the value (or key) at fault, when the file has positions. */
+  readonly line?: number;
+  readonly column?: number;
+  /** A warning: the board runs as the kernel would, but probably not as meant. */
+  readonly warning?: boolean;
 }
 
 /** Host-level error for a board that cannot be used. Names the file, the path in it and the reason. */
 export class BoardError extends Error {
-  constructor(readonly issues: readonly BoardIssue[]) {
+  /** `warnings`: what else `dmasim validate` shows about the board (not part of the message). */
+  constructor(
+    readonly issues: readonly BoardIssue[],
+    readonly warnings: readonly BoardIssue[] = [],
+  ) {
     super(issues.map(formatIssue).join('\n'));
     this.name = 'BoardError';
   }
 }
 
+/** `file:line:column: path: message (found x)`, as compilers print, so editors and terminals link it. */
 export function formatIssue(i: BoardIssue): string {
-  const where = i.path === '' ? i.file : `${i.file}: ${i.path}`;
-  return `${where}: ${i.message}${i.found === undefined ? '' : ` (found ${i.found})`}`;
+  const file = i.line === undefined ? i.file : `${i.file}:${i.line}:${i.column ?? 1}`;
+  const where = i.path === '' ? file : `${file}: ${i.path}`;
+  return `${where}: ${i.warning === true ? 'warning: ' : ''}${i.message}${i.found === undefined ? '' : ` (found ${i.found})`}`;
 }
 
 /** `['devices', 2, 'bus']` → `devices[2].bus`. */
@@ -27,6 +38,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
     if (typeof p === 'number') out += `[${p}]`;
     else out += out === '' ? String(p) : `.${String(p)}`;
   }
+  return out;
+}
+
+/** `devices[2].iommus[0].iommu` → `['devices', 2, 'iommus', 0, 'iommu']` (the inverse of formatPath). */
+export function parsePath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
   return out;
 }
 

@@ -5,3 +5,8 @@ export * from './validate';
 export * from './merge';
 export * from './load';
 export * from './json-schema';
+export * from './check';
+export * from './origin';
+export * from './overrides';
+export * from './suggest';
+export * from './warnings';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BoardSchema } from './schema';
-import { type ModelCatalogue } from './models';
+import { builtinModels, type ModelCatalogue } from './models';
 
 /** Stable identifier of the board schema; bump the version when a board valid before becomes invalid. */
 export const BOARD_SCHEMA_ID = 'urn:dmasim:board-schema:1';
@@ -16,18 +16,7 @@ type Json = Record<string, unknown>;
  *   with `plugins`, any compatible or PCI id is allowed, since the plugin modules bring their own.
  */
 export function boardJsonSchema(models: ModelCatalogue): Json {
-  const full = z.toJSONSchema(BoardSchema, {
-    io: 'input',
-    unrepresentable: 'any',
-    target: 'draft-7',
-    // zod drops the examples of anything holding a transform (a size inside makes a whole object so),
-    // because output examples need not be valid input; ours are written in the input form.
-    override: ({ zodSchema, jsonSchema }) => {
-      const examples = z.globalRegistry.get(zodSchema)?.examples;
-      if (examples !== undefined && jsonSchema.examples === undefined) jsonSchema.examples = examples as unknown[];
-    },
-  }) as Json;
-  delete full.$schema;
+  const full = structuredClone(boardInputJsonSchema());
   addIommuModelKeys(full, models);
   const complete: Json = {};
   const layer = relaxRequired(full, complete, false);
@@ -42,6 +31,41 @@ export function boardJsonSchema(models: ModelCatalogue): Json {
       { if: { required: ['plugins'] }, then: {}, else: modelEnums(models, full) },
     ],
   };
+}
+
+let inputSchema: Json | undefined;
+
+/** The JSON Schema of a complete board's input form, straight from the zod schema (computed once). */
+export function boardInputJsonSchema(): Json {
+  inputSchema ??= generateInputSchema();
+  return inputSchema;
+}
+
+let keysSchema: Json | undefined;
+
+/** The input schema with the keys of the built-in IOMMU models, for looking keys and types up by path. */
+export function builtinInputJsonSchema(): Json {
+  if (keysSchema === undefined) {
+    keysSchema = structuredClone(boardInputJsonSchema());
+    addIommuModelKeys(keysSchema, builtinModels());
+  }
+  return keysSchema;
+}
+
+function generateInputSchema(): Json {
+  const full = z.toJSONSchema(BoardSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-7',
+    // zod drops the examples of anything holding a transform (a size inside makes a whole object so),
+    // because output examples need not be valid input; ours are written in the input form.
+    override: ({ zodSchema, jsonSchema }) => {
+      const examples = z.globalRegistry.get(zodSchema)?.examples;
+      if (examples !== undefined && jsonSchema.examples === undefined) jsonSchema.examples = examples as unknown[];
+    },
+  }) as Json;
+  delete full.$schema;
+  return full;
 }
 
 /**

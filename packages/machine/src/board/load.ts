@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { BoardSchema, type Board } from './schema';
-import { BoardError, type BoardIssue, describeValue, formatPath } from './errors';
-import { mergeBoards } from './merge';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Board } from './schema';
+import { BoardError, type BoardIssue, describeValue, formatPath, parsePath } from './errors';
+import { checkBoard, type PlacedIssue } from './check';
+import { mergeTracked, type Tracked } from './merge';
 import { builtinModels, type ModelCatalogue } from './models';
-import { validateBoard } from './validate';
+import { fileOrigin, locate, type Origin, yamlOrigin } from './origin';
+import { type AppliedOverride, applyOverrides } from './overrides';
 
 /** Where the example boards live. */
 export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../../examples/boards');
@@ -24,6 +25,10 @@ export interface LoadedBoard {
   readonly source: string;
   /** sha256 of `source`: identifies the board in traces. */
   readonly hash: string;
+  /** The `--set path=value` overrides applied over the layers (part of `source`). */
+  readonly overrides: readonly string[];
+  /** What `dmasim validate` and `run --strict` report: suspicious but runnable parts of the board. */
+  readonly warnings: readonly BoardIssue[];
 }
 
 export interface LoadOptions {
@@ -33,6 +38,8 @@ export interface LoadOptions {
    * returns the catalogue of models to validate against.
    */
   readonly prepare?: (raw: Record<string, unknown>, file: string) => Promise<ModelCatalogue>;
+  /** `path=value` overrides (the CLI's `--set`), applied in order over the layered board. */
+  readonly overrides?: readonly string[];
 }
 
 /** Names of the example boards. */
@@ -57,70 +64,108 @@ export function resolveBoardRef(ref: string, from = process.cwd()): string | und
   return undefined;
 }
 
-/** Loads, layers (`extends`), parses and validates a board. Throws BoardError naming file and path. */
+/**
+ * Loads, layers (`extends`), overrides (`--set`), parses and validates a board. Throws a BoardError
+ * with every problem found, each at the file and line that wrote the value.
+ */
 export async function loadBoard(ref: string, options: LoadOptions = {}): Promise<LoadedBoard> {
   const file = resolveBoardRef(ref);
   if (file === undefined) {
     throw new BoardError([{ file: ref, path: '', message: `no such board file or example board; examples: ${exampleBoards().join(', ') || '(none)'}` }]);
   }
   const chain: string[] = [];
-  const raw = await readLayered(file, chain);
-  const models = options.prepare ? await options.prepare(raw as Record<string, unknown>, file) : options.models;
-  return finishBoard(raw, file, chain, models === undefined ? {} : { models });
+  const layered = await readLayered(file, chain);
+  const raw = layered.value as Record<string, unknown>;
+  const overrides = options.overrides ?? [];
+  const { applied, issues } = applyOverrides(raw, overrides);
+  const models = options.prepare ? await options.prepare(raw, file) : options.models;
+  return finishBoard(raw, file, chain, { ...(models !== undefined ? { models } : {}), origin: layered.origin, applied, overrides, pending: issues });
 }
 
 /** Parses and validates an in-memory board (the TS/JSON form), `file` naming it in errors. */
 export function parseBoard(raw: unknown, file = '<board>', options: LoadOptions = {}): LoadedBoard {
-  return finishBoard(raw, file, [file], options);
+  return finishBoard(raw, file, [file], options.models !== undefined ? { models: options.models } : {});
 }
 
-function finishBoard(raw: unknown, file: string, chain: string[], options: LoadOptions): LoadedBoard {
-  const result = BoardSchema.safeParse(raw);
-  if (!result.success) throw new BoardError(zodIssues(result.error, raw, file));
-  const issues = validateBoard(result.data, file, options.models ?? builtinModels());
-  if (issues.length > 0) throw new BoardError(issues);
+interface FinishContext {
+  readonly models?: ModelCatalogue;
+  readonly origin?: Origin | undefined;
+  readonly applied?: readonly AppliedOverride[];
+  readonly overrides?: readonly string[];
+  /** Problems found before the checks (overrides that could not be applied). */
+  readonly pending?: readonly BoardIssue[];
+}
+
+function finishBoard(raw: unknown, file: string, chain: string[], ctx: FinishContext): LoadedBoard {
+  const { board, errors, warnings } = checkBoard(raw, file, ctx.models ?? builtinModels());
+  const place = (i: PlacedIssue): BoardIssue => placeIssue(i, ctx.origin ?? fileOrigin(file), ctx.applied ?? []);
+  const allErrors = [...(ctx.pending ?? []), ...sortByPosition(errors.map(place))];
+  const allWarnings = sortByPosition(warnings.map(place));
+  if (board === undefined || allErrors.length > 0) throw new BoardError(allErrors, allWarnings);
   const source = canonicalJson(raw);
-  return { board: result.data, file, chain, source, hash: createHash('sha256').update(source).digest('hex') };
+  return { board, file, chain, source, hash: createHash('sha256').update(source).digest('hex'), overrides: ctx.overrides ?? [], warnings: allWarnings };
+}
+
+/** In reading order: by file, then line and column (stable, so unplaced issues keep their order). */
+function sortByPosition(issues: BoardIssue[]): BoardIssue[] {
+  return issues
+    .map((i, n) => ({ i, n }))
+    .sort((a, b) => a.i.file.localeCompare(b.i.file) || (a.i.line ?? 0) - (b.i.line ?? 0) || (a.i.column ?? 0) - (b.i.column ?? 0) || a.n - b.n)
+    .map((x) => x.i);
+}
+
+/** The issue at the file, line and column that wrote the value: a `--set`, or the layer that set it last. */
+function placeIssue(i: PlacedIssue, origin: Origin, applied: readonly AppliedOverride[]): BoardIssue {
+  const { at, atKey, ...issue } = i;
+  const set = [...applied].reverse().find((o) => o.path.length <= at.length && o.path.every((seg, k) => at[k] === seg));
+  if (set !== undefined) return { ...issue, file: set.at.file };
+  const found = locate(origin, at, atKey === true);
+  if (found === undefined) return issue;
+  const { pos } = found;
+  // the path as written in that file; an issue about a key of an object (an unknown key) names the object
+  const path = formatPath(found.path.slice(0, found.path.length - (at.length - parsePath(issue.path).length)));
+  return { ...issue, file: pos.file, path: issue.path === '' ? '' : path, ...(pos.line !== undefined ? { line: pos.line, column: pos.column ?? 1 } : {}) };
 }
 
 /**
  * Reads a board and the boards it extends, depth first: `extends: [a, b]` merges b over a, then this
  * file over both (the last wins). `chain` gets every file once, bases before the files extending them.
  */
-async function readLayered(file: string, chain: string[], visiting: string[] = []): Promise<unknown> {
+async function readLayered(file: string, chain: string[], visiting: string[] = []): Promise<Tracked> {
   if (visiting.includes(file)) {
     const first = visiting[0] ?? file;
     throw new BoardError([{ file: first, path: 'extends', message: `extends cycle: ${[...visiting, file].map((f) => basename(f)).join(' -> ')}` }]);
   }
-  const raw = await readBoardFile(file);
+  const layer = await readBoardFile(file);
+  const raw = layer.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new BoardError([{ file, path: '', message: 'expected a board: a mapping with name, memory, buses, ...', found: describeValue(raw) }]);
   }
   const ext = (raw as { extends?: unknown }).extends;
   const refs = ext === undefined ? [] : Array.isArray(ext) ? (ext as unknown[]) : [ext];
-  let merged: unknown = undefined;
+  let merged: Tracked | undefined;
   for (const [i, ref] of refs.entries()) {
     const path = Array.isArray(ext) ? `extends[${i}]` : 'extends';
     if (typeof ref !== 'string') throw new BoardError([{ file, path, message: 'expected a board name or path', found: describeValue(ref) }]);
     const baseFile = resolveBoardRef(ref, dirname(file));
     if (baseFile === undefined) throw new BoardError([{ file, path, message: 'no such board file or example board', found: JSON.stringify(ref) }]);
     const base = await readLayered(baseFile, chain, [...visiting, file]);
-    merged = merged === undefined ? base : mergeBoards(merged, base);
+    merged = merged === undefined ? base : mergeTracked(merged, base);
   }
   if (!chain.includes(file)) chain.push(file);
-  if (merged === undefined) return raw;
-  const out = mergeBoards(merged, raw) as Record<string, unknown>;
-  delete out.extends;
+  if (merged === undefined) return layer;
+  const out = mergeTracked(merged, layer);
+  delete (out.value as Record<string, unknown>).extends;
   return out;
 }
 
-async function readBoardFile(file: string): Promise<unknown> {
+async function readBoardFile(file: string): Promise<Tracked> {
   const ext = extname(file);
   if (ext === '.ts') {
     try {
       const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
       if (mod.default === undefined) throw new Error('the module has no default export');
-      return mod.default;
+      return { value: mod.default, origin: fileOrigin(file) };
     } catch (e) {
       throw new BoardError([{ file, path: '', message: `cannot load the TS board: ${(e as Error).message}` }]);
     }
@@ -131,66 +176,23 @@ async function readBoardFile(file: string): Promise<unknown> {
   } catch (e) {
     throw new BoardError([{ file, path: '', message: `cannot read: ${(e as Error).message}` }]);
   }
+  const lines = new LineCounter();
   if (ext === '.json') {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (e) {
       throw new BoardError([{ file, path: '', message: `invalid JSON: ${(e as Error).message}` }]);
     }
+    // JSON is YAML: the YAML parser gives the positions
+    const doc = parseDocument(text, { lineCounter: lines });
+    return { value, origin: doc.errors.length === 0 ? yamlOrigin(doc.contents, file, lines) : fileOrigin(file) };
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
-    throw new BoardError(doc.errors.map((e) => ({ file, path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: `invalid YAML: ${e.message.split('\n')[0]}` })));
+    throw new BoardError(doc.errors.map((e) => ({ file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}) })));
   }
-  return doc.toJS() as unknown;
-}
-
-function zodIssues(error: z.ZodError, raw: unknown, file: string): BoardIssue[] {
-  return error.issues.map((i) => {
-    const path = formatPath(i.path);
-    const found = describeValue(valueAt(raw, i.path));
-    switch (i.code) {
-      case 'unrecognized_keys':
-        return { file, path, message: `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}; expected only the keys the board format defines${splitCompatibleHint(valueAt(raw, i.path), i.keys)}` };
-      case 'invalid_type':
-        return { file, path, message: `expected ${i.expected}`, found };
-      case 'invalid_value':
-        return { file, path, message: `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`, found };
-      case 'invalid_union':
-        return { file, path, message: unionMessage(i), found };
-      default:
-        return { file, path, message: i.message, found };
-    }
-  });
-}
-
-function unionMessage(i: z.core.$ZodIssueInvalidUnion): string {
-  if (i.discriminator !== undefined && 'options' in i && i.options !== undefined) {
-    return `expected "${i.discriminator}" to be one of ${i.options.map((k) => JSON.stringify(k)).join(', ')}`;
-  }
-  const first = i.errors.flat()[0];
-  return first?.message ?? i.message;
-}
-
-/**
- * In a YAML flow mapping `{ compatible: arm,mmu-401 }` the comma ends the value, leaving a key
- * "mmu-401" with no value: say so, since the fix (quoting) is not obvious.
- */
-function splitCompatibleHint(obj: unknown, keys: readonly string[]): string {
-  if (typeof obj !== 'object' || obj === null) return '';
-  const o = obj as Record<string, unknown>;
-  const stray = keys.find((k) => o[k] === null);
-  if (stray === undefined || typeof o.compatible !== 'string' || o.compatible.includes(',')) return '';
-  return `; inside { ... } a comma ends a value: quote the compatible string, e.g. compatible: "${o.compatible},${stray}"`;
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = raw;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
+  return { value: doc.toJS() as unknown, origin: yamlOrigin(doc.contents, file, lines) };
 }
 
 function canonicalJson(v: unknown): string {

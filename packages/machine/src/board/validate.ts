@@ -2,6 +2,7 @@ import { hex, rangesOverlap } from '@dmasim/core';
 import type { Board } from './schema';
 import type { BoardIssue } from './errors';
 import { iommuBoardEntry, type ModelCatalogue, pciIdKey } from './models';
+import { suggestion } from './suggest';
 
 /** MMIO size assumed for a device that gives none. */
 export const DEFAULT_DEVICE_MMIO_SIZE = 0x1000;
@@ -10,10 +11,20 @@ export const DEFAULT_DEVICE_MMIO_SIZE = 0x1000;
  * Checks what the schema cannot: references between parts, overlaps, duplicates, and limits of the
  * named models. Returns every issue found (empty when the board is sound).
  */
-export function validateBoard(board: Board, file: string, models: ModelCatalogue): BoardIssue[] {
+export interface ValidateOptions {
+  /** Names of parts the schema refused: references to them are not reported a second time. */
+  readonly unparsed?: ReadonlySet<string>;
+}
+
+export function validateBoard(board: Board, file: string, models: ModelCatalogue, options: ValidateOptions = {}): BoardIssue[] {
   const issues: BoardIssue[] = [];
   const add = (path: string, message: string, found?: string): void => {
     issues.push(found === undefined ? { file, path, message } : { file, path, message, found });
+  };
+  const unparsed = options.unparsed ?? new Set<string>();
+  /** A reference to a name that is not on the board, with the closest name that is. */
+  const missingRef = (path: string, what: string, name: string, candidates: Iterable<string>): void => {
+    if (!unparsed.has(name)) add(path, `expected the name of ${what} on this board${suggestion(name, candidates)}`, JSON.stringify(name));
   };
 
   // ---- names ----------------------------------------------------------------------------------
@@ -70,13 +81,15 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   board.iommus.forEach((m, i) => {
     const model = models.iommuCompatibles.get(m.compatible);
     if (model === undefined) {
-      add(`iommus[${i}].compatible`, `unknown IOMMU model; expected one of ${[...models.iommuCompatibles.keys()].join(', ')}`, JSON.stringify(m.compatible));
+      add(`iommus[${i}].compatible`, `unknown IOMMU model; expected one of ${[...models.iommuCompatibles.keys()].join(', ')}${suggestion(m.compatible, models.iommuCompatibles.keys())}`, JSON.stringify(m.compatible));
     } else {
       const entry = iommuBoardEntry(m);
-      for (const p of model.checkBoardKeys(entry.keys, entry)) add(`iommus[${i}].${p.key}`, p.message, p.found);
+      const ownKeys = model.boardKeys.map((k) => k.key);
+      // a key the model does not have is most often a slip on one it has
+      for (const p of model.checkBoardKeys(entry.keys, entry)) add(`iommus[${i}].${p.key}`, `${p.message}${ownKeys.includes(p.key) ? '' : suggestion(p.key, ownKeys)}`, p.found);
     }
     (m.masters ?? []).forEach((ms, j) => {
-      if (!devices.has(ms.device)) add(`iommus[${i}].masters[${j}].device`, 'expected the name of a device on this board', JSON.stringify(ms.device));
+      if (!devices.has(ms.device)) missingRef(`iommus[${i}].masters[${j}].device`, 'a device', ms.device, devices.keys());
       ms.streamIds.forEach((sid, k) => claimStream(m.name, sid, ms.device, `iommus[${i}].masters[${j}].streamIds[${k}]`));
     });
   });
@@ -84,7 +97,7 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   // ---- buses ----------------------------------------------------------------------------------
   board.buses.forEach((b, i) => {
     if (b.parent !== undefined) {
-      if (!buses.has(b.parent)) add(`buses[${i}].parent`, 'expected the name of a bus on this board', JSON.stringify(b.parent));
+      if (!buses.has(b.parent)) missingRef(`buses[${i}].parent`, 'a bus', b.parent, buses.keys());
       else {
         // a cycle of parents never reaches the root
         let cur: string | undefined = b.parent;
@@ -101,7 +114,7 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     }
     if (b.iommuMap !== undefined) {
       if (b.type !== 'pci') add(`buses[${i}].iommuMap`, 'iommu-map applies to PCI buses only', b.type);
-      if (!iommus.has(b.iommuMap.iommu)) add(`buses[${i}].iommuMap.iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(b.iommuMap.iommu));
+      if (!iommus.has(b.iommuMap.iommu)) missingRef(`buses[${i}].iommuMap.iommu`, 'an IOMMU', b.iommuMap.iommu, iommus.keys());
     }
     const ranges = b.dmaRanges ?? [];
     ranges.forEach((r, j) => {
@@ -122,17 +135,17 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   const bdfs = new Map<string, string>();
   board.devices.forEach((d, i) => {
     const bus = buses.get(d.bus);
-    if (bus === undefined) add(`devices[${i}].bus`, 'expected the name of a bus on this board', JSON.stringify(d.bus));
+    if (bus === undefined) missingRef(`devices[${i}].bus`, 'a bus', d.bus, buses.keys());
     if (d.pci !== undefined && d.compatible !== undefined) add(`devices[${i}]`, 'a device has either "compatible" (platform/AMBA) or "pci", not both');
     if (d.pci === undefined && d.compatible === undefined) add(`devices[${i}]`, 'expected "compatible" (a DT compatible string) or "pci" (bdf, vendor, device)');
     if (bus?.type === 'pci' && d.pci === undefined) add(`devices[${i}].pci`, `a device on PCI bus "${bus.name}" needs a "pci" entry with its bdf, vendor and device ids`);
     if (bus !== undefined && bus.type !== 'pci' && d.pci !== undefined) add(`devices[${i}].bus`, `a PCI function must sit on a PCI bus; "${bus.name}" is ${bus.type}`);
     if (d.compatible !== undefined && !models.deviceCompatibles.has(d.compatible)) {
-      add(`devices[${i}].compatible`, `unknown device model; expected one of ${[...models.deviceCompatibles.keys()].join(', ')}`, JSON.stringify(d.compatible));
+      add(`devices[${i}].compatible`, `unknown device model; expected one of ${[...models.deviceCompatibles.keys()].join(', ')}${suggestion(d.compatible, models.deviceCompatibles.keys())}`, JSON.stringify(d.compatible));
     }
     if (d.pci !== undefined) {
       const key = pciIdKey(d.pci.vendor, d.pci.device);
-      if (!models.pciIds.has(key)) add(`devices[${i}].pci`, `unknown PCI device ${key}; expected one of ${[...models.pciIds.keys()].join(', ')}`, key);
+      if (!models.pciIds.has(key)) add(`devices[${i}].pci`, `unknown PCI device ${key}; expected one of ${[...models.pciIds.keys()].join(', ')}${suggestion(key, models.pciIds.keys())}`, key);
       const bdfKey = `${d.bus}/${d.pci.bdf.toLowerCase()}`;
       const prev = bdfs.get(bdfKey);
       if (prev !== undefined) add(`devices[${i}].pci.bdf`, `bdf ${d.pci.bdf} on ${d.bus} is already used by ${prev}`, d.pci.bdf);
@@ -141,7 +154,7 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     if (bus !== undefined && bus.type !== 'pci' && d.base === undefined) add(`devices[${i}].base`, 'a platform or AMBA device needs the base address of its registers');
     (d.iommus ?? []).forEach((link, j) => {
       const target = iommus.get(link.iommu);
-      if (target === undefined) add(`devices[${i}].iommus[${j}].iommu`, 'expected the name of an IOMMU on this board', JSON.stringify(link.iommu));
+      if (target === undefined) missingRef(`devices[${i}].iommus[${j}].iommu`, 'an IOMMU', link.iommu, iommus.keys());
       const cells = target === undefined ? undefined : models.iommuCompatibles.get(target.compatible)?.iommuCells;
       // each id is one specifier of a one-cell binding; a zero-cell binding (one IOMMU per master) has none
       if (target !== undefined && cells === 0 && link.streamIds.length > 0) add(`devices[${i}].iommus[${j}].streamIds`, `a ${target.compatible} takes no ids (#iommu-cells = 0)`, JSON.stringify(link.streamIds));
@@ -154,7 +167,7 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   const order = board.kernel.probe.order;
   if (Array.isArray(order)) {
     order.forEach((n, i) => {
-      if (!devices.has(n) && !iommus.has(n)) add(`kernel.probe.order[${i}]`, 'expected the name of a device or IOMMU on this board', JSON.stringify(n));
+      if (!devices.has(n) && !iommus.has(n)) missingRef(`kernel.probe.order[${i}]`, 'a device or IOMMU', n, [...devices.keys(), ...iommus.keys()]);
     });
   }
 
@@ -168,11 +181,11 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   };
   board.workloads.forEach((w, i) => {
     // display-import is run by the consumer (the display); the producer only has to exist
-    if (w.kind === 'display-import' && !devices.has(w.producer)) add(`workloads[${i}].producer`, 'expected the name of a device on this board', JSON.stringify(w.producer));
+    if (w.kind === 'display-import' && !devices.has(w.producer)) missingRef(`workloads[${i}].producer`, 'a device', w.producer, devices.keys());
     const refs: [string, string][] = w.kind === 'display-import' ? [['consumer', w.consumer]] : [['device', w.device]];
     for (const [key, devName] of refs) {
       const kinds = kindsOf(devName);
-      if (kinds === undefined) add(`workloads[${i}].${key}`, 'expected the name of a device on this board', JSON.stringify(devName));
+      if (kinds === undefined) missingRef(`workloads[${i}].${key}`, 'a device', devName, devices.keys());
       else if (!kinds.includes(w.kind)) add(`workloads[${i}].${key}`, `device "${devName}" cannot run a ${w.kind} workload`, JSON.stringify(devName));
     }
   });

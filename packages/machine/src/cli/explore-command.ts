@@ -13,6 +13,8 @@ export interface ExploreCommandOptions {
   readonly json: boolean;
   /** Write one reproducing trace per outcome into this folder. */
   readonly traces?: string;
+  /** `--set path=value` overrides. */
+  readonly overrides?: readonly string[];
 }
 
 /** The DESIGN contract's JSON form (with the extra fields explore knows). */
@@ -51,9 +53,9 @@ export function renderExplore(r: ExploreResult): string {
 
 /** `dmasim explore`: runs the orders on worker threads and groups the outcomes. */
 export async function runExploreCommand(io: CliIo, ref: string, opts: ExploreCommandOptions): Promise<void> {
-  const { loaded, registry } = await loadBoardWithPlugins(ref);
+  const { loaded, registry } = await loadBoardWithPlugins(ref, { overrides: opts.overrides ?? [] });
   const workers = opts.workers ?? defaultWorkers();
-  const pool = workers > 1 ? workerPool(loaded.file, workers) : null;
+  const pool = workers > 1 ? workerPool(loaded.file, workers, loaded.overrides) : null;
   const runner = pool?.runner ?? inlineRunner(loaded, registry);
   const progress = io.isTTY === true && !opts.json;
   try {

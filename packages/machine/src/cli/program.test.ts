@@ -28,7 +28,36 @@ describe('dmasim CLI', () => {
   it('exits 1 with the reason on stderr for a missing board', async () => {
     const r = await cli('validate', 'no-such-board');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^dmasim: no-such-board: no such board file or example board; examples: .*rpi4/);
+    expect(r.err).toMatch(/^no-such-board: no such board file or example board; examples: .*rpi4\ndmasim: 1 error, 0 warnings\n$/);
+    const run = await cli('run', 'no-such-board');
+    expect(run.err).toMatch(/^dmasim: no-such-board: no such board file/);
+  });
+
+  it('--set overrides board values on run, typed by the schema; several are allowed', async () => {
+    const r = await cli('run', 'juno-r1', '--json', '--set', 'kernel.profile=linux-6.x', '--set', 'devices.sata.coherent=false', '--set', 'kernel.swiotlb.size=16MiB');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { profile: string; devices: { name: string; coherent: boolean }[]; swiotlb: { totalSlots: number } };
+    expect(report.profile).toBe('linux-6.x');
+    expect(report.devices.find((d) => d.name === 'sata')?.coherent).toBe(false);
+    expect(report.swiotlb.totalSlots).toBe(8192); // 16 MiB of 2 KiB slots
+  });
+
+  it('--set with a misspelt path names the option and suggests the key', async () => {
+    const r = await cli('validate', 'juno-r1', '--set', 'kernel.profil=linux-6.x');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^--set kernel\.profil=linux-6\.x: kernel\.profil: unknown key "profil"; did you mean "profile"\?/);
+  });
+
+  it('validate shows warnings and still exits 0; run --strict refuses the board', async () => {
+    const v = await cli('validate', 'juno-r1', '--set', 'devices.lan.irq=116');
+    expect(v.code).toBe(0);
+    expect(v.err).toMatch(/^--set devices\.lan\.irq=116: devices\[2\]\.irq: warning: interrupt 116 is also used by ohci/);
+    expect(v.out).toMatch(/valid board "juno-r1", 1 warning/);
+    expect((await cli('run', 'juno-r1', '--set', 'devices.lan.irq=116')).code).toBe(0);
+    const strict = await cli('run', 'juno-r1', '--strict', '--set', 'devices.lan.irq=116');
+    expect(strict.code).toBe(1);
+    expect(strict.out).toBe('');
+    expect(strict.err).toMatch(/warning: interrupt 116[^\n]*\ndmasim: --strict: 1 warning; not running the board/);
   });
 
   it('exits 1 on an unknown command or flag', async () => {
@@ -57,6 +86,17 @@ describe('traces and replay', () => {
     expect(refused.err).toMatch(/changed since the trace was recorded:\n {2}kernel\.defaultDomain: was "per-group", now "per-iommu"/);
   });
 
+  it('records --set overrides in the trace and applies them again on replay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-trace-'));
+    const trace = join(dir, 'set.trace.json');
+    const first = await cli('run', 'juno-r1', '--json', '--trace', trace, '--set', 'kernel.profile=linux-6.x');
+    expect(first.code).toBe(0);
+    expect((JSON.parse(readFileSync(trace, 'utf8')) as { board: { overrides?: string[] } }).board.overrides).toEqual(['kernel.profile=linux-6.x']);
+    const replayed = await cli('replay', trace, '--json');
+    expect(replayed.code).toBe(0);
+    expect(replayed.out).toBe(first.out);
+  });
+
   it('refuses a file that is not a trace', async () => {
     const r = await cli('replay', 'package.json');
     expect(r.code).toBe(1);
@@ -73,6 +113,12 @@ describe('explore command', () => {
     expect(j.outcomes).toHaveLength(1);
     expect(j.outcomes[0]!.count).toBe(j.orders);
     expect(j.outcomes[0]!.example.order.length).toBeGreaterThan(0);
+  });
+
+  it('explores with --set overrides', async () => {
+    const r = await cli('explore', 'examples/scenarios/arm64-2015-ordering.yaml', '--json', '--workers', '1', '--set', 'kernel.profile=linux-6.x');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { outcomes: unknown[] }).outcomes).toHaveLength(1); // the 6.x order-independence
   });
 
   it('refuses a bad --orders value', async () => {

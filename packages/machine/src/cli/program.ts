@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ReplayDivergenceError } from '@dmasim/core';
-import { BoardError, exampleBoards, loadBoard, parseBoard } from '../board';
+import { BoardError, exampleBoards, formatIssue, loadBoard, parseBoard } from '../board';
 import { loadBoardWithPlugins, runLoaded } from '../machine/run';
 import { PluginRegistry } from '../machine/plugins';
 import { renderHuman } from '../report/human';
@@ -31,6 +31,24 @@ function intOption(name: string): (v: string) => number {
   };
 }
 
+/** `--set path=value`, repeatable: collects every occurrence in order. */
+function collectSet(value: string, previous: string[] = []): string[] {
+  if (!value.includes('=')) throw new InvalidArgumentError('expected path=value, e.g. --set kernel.profile=linux-4.2');
+  return [...previous, value];
+}
+
+/** Adds the shared `--set` option (run, explore, validate, info) to a command. */
+export function withSetOption(cmd: Command): Command {
+  return cmd.option('--set <path=value>', 'override a board value (dotted path, e.g. kernel.profile=linux-4.2, devices.sata.coherent=true); repeatable', collectSet);
+}
+
+/** A command decided the exit status itself (it has printed why). */
+class ExitStatus extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 /** The report as the user asked for it: JSON, or the human tables and the log's warnings. */
 export function renderReport(report: RunReport, json: boolean, fullLog: boolean): string {
   if (json) return `${JSON.stringify(report, null, 2)}\n`;
@@ -51,16 +69,21 @@ export function buildProgram(io: CliIo): Cli {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
-  program
-    .command('run')
+  withSetOption(program.command('run'))
     .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .option('--strict', 'refuse to run a board with warnings (what `dmasim validate` warns about)')
     .option('--seed <n>', 'seed of the run (default: the board kernel.probe.seed)', intOption('--seed'))
     .option('--json', 'print the JSON report')
     .option('--log', 'print the whole kernel log (human output)')
     .option('--trace <file>', 'record every scheduler decision and the board to FILE, for `dmasim replay`')
     .description('boot a board, run its workloads, shut it down and report what happened')
-    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string }) => {
-      const { loaded, registry } = await loadBoardWithPlugins(ref);
+    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string; set?: string[]; strict?: boolean }) => {
+      const { loaded, registry } = await loadBoardWithPlugins(ref, { overrides: opts.set ?? [] });
+      if (opts.strict === true && loaded.warnings.length > 0) {
+        for (const w of loaded.warnings) io.err(`${formatIssue(w)}\n`);
+        io.err(`dmasim: --strict: ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}; not running the board\n`);
+        throw new ExitStatus(1);
+      }
       const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {});
       if (opts.trace !== undefined) writeTrace(opts.trace, makeTrace(loaded, machine.seed, machine.core.sched.policy, machine.core.sched.decisions));
       io.out(renderReport(report, opts.json === true, opts.log === true));
@@ -76,7 +99,7 @@ export function buildProgram(io: CliIo): Cli {
       const trace = readTrace(path);
       let run;
       if (existsSync(trace.board.file)) {
-        const { loaded, registry } = await loadBoardWithPlugins(trace.board.file);
+        const { loaded, registry } = await loadBoardWithPlugins(trace.board.file, { overrides: trace.board.overrides ?? [] });
         if (loaded.hash !== trace.board.hash) {
           const changes = boardChanges(trace.board.source, loaded.source);
           throw new TraceError(`${path}: the board ${trace.board.file} changed since the trace was recorded:\n  ${changes.join('\n  ')}`);
@@ -89,8 +112,7 @@ export function buildProgram(io: CliIo): Cli {
       io.out(renderReport(run.report, opts.json === true, opts.log === true));
     });
 
-  program
-    .command('explore')
+  withSetOption(program.command('explore'))
     .argument('<board>', 'a board file or example board name')
     .option('--orders <n|all>', 'how many orders to run: a number (seeded sample) or all (exhaustive, with pruning)', 'all')
     .option('--workers <n>', 'worker threads (default: CPUs - 1, at least 1)', intOption('--workers'))
@@ -98,19 +120,27 @@ export function buildProgram(io: CliIo): Cli {
     .option('--json', 'print the JSON summary')
     .option('--traces <dir>', 'write one reproducing trace per outcome (replay with `dmasim replay`)')
     .description('run a board over the probe orders it could take and group the outcomes')
-    .action(async (ref: string, opts: { orders: string; workers?: number; seed?: number; json?: boolean; traces?: string }) => {
+    .action(async (ref: string, opts: { orders: string; workers?: number; seed?: number; json?: boolean; traces?: string; set?: string[] }) => {
       if (opts.orders !== 'all' && !/^\d+$/.test(opts.orders)) throw new UsageError(`--orders must be a number or "all" (found ${JSON.stringify(opts.orders)})`);
-      await runExploreCommand(io, ref, { orders: opts.orders === 'all' ? 'all' : Number(opts.orders), ...(opts.workers !== undefined ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), json: opts.json === true, ...(opts.traces !== undefined ? { traces: opts.traces } : {}) });
+      await runExploreCommand(io, ref, { orders: opts.orders === 'all' ? 'all' : Number(opts.orders), ...(opts.workers !== undefined ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), json: opts.json === true, ...(opts.traces !== undefined ? { traces: opts.traces } : {}), overrides: opts.set ?? [] });
     });
 
-  program
-    .command('validate')
+  withSetOption(program.command('validate'))
     .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
-    .description('check a board file and report every problem in it')
-    .action(async (ref: string) => {
-      const { loaded } = await loadBoardWithPlugins(ref);
+    .description('check a board file and report every problem in it (file:line:column: path: message), then its warnings')
+    .action(async (ref: string, opts: { set?: string[] }) => {
+      let loaded;
+      try {
+        ({ loaded } = await loadBoardWithPlugins(ref, { overrides: opts.set ?? [] }));
+      } catch (e) {
+        if (!(e instanceof BoardError)) throw e;
+        for (const i of [...e.issues, ...e.warnings]) io.err(`${formatIssue(i)}\n`);
+        io.err(`dmasim: ${e.issues.length} error${e.issues.length === 1 ? '' : 's'}, ${e.warnings.length} warning${e.warnings.length === 1 ? '' : 's'}\n`);
+        throw new ExitStatus(1);
+      }
       const { board, file, chain } = loaded;
-      line(`${file}: valid board "${board.name}"${chain.length > 1 ? ` (extends ${chain.slice(0, -1).join(' <- ')})` : ''}`);
+      for (const w of loaded.warnings) io.err(`${formatIssue(w)}\n`);
+      line(`${file}: valid board "${board.name}"${chain.length > 1 ? ` (extends ${chain.slice(0, -1).join(' <- ')})` : ''}${loaded.warnings.length > 0 ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : ''}`);
       line(`  ${board.memory.length} RAM region(s), ${board.buses.length} bus(es), ${board.iommus.length} IOMMU(s), ${board.devices.length} device(s), ${board.workloads.length} workload(s)`);
     });
 
@@ -144,6 +174,7 @@ export function buildProgram(io: CliIo): Cli {
         return 0;
       } catch (e) {
         if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+        if (e instanceof ExitStatus) return e.code;
         if (e instanceof BoardError || e instanceof UsageError || e instanceof TraceError) {
           io.err(`dmasim: ${e.message}\n`);
           return 1;

@@ -12,7 +12,7 @@ export function defaultWorkers(): number {
  * A pool of worker threads, one machine per task. Tasks are sent in batches (several per worker, so
  * thread hops do not dominate short boots); results come back in task order, whatever finished first.
  */
-export function workerPool(boardFile: string, workers: number): { runner: TaskRunner; close(): Promise<void> } {
+export function workerPool(boardFile: string, workers: number, overrides: readonly string[] = []): { runner: TaskRunner; close(): Promise<void> } {
   const pool = new Piscina<WorkerTask, ExploreTaskResult[]>({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: workers,
@@ -23,7 +23,7 @@ export function workerPool(boardFile: string, workers: number): { runner: TaskRu
     const per = Math.max(1, Math.ceil(tasks.length / (workers * 4)));
     const batches: ExploreTask[][] = [];
     for (let i = 0; i < tasks.length; i += per) batches.push(tasks.slice(i, i + per));
-    const results = await Promise.all(batches.map((b) => pool.run({ board: boardFile, tasks: b })));
+    const results = await Promise.all(batches.map((b) => pool.run({ board: boardFile, overrides, tasks: b })));
     return results.flat();
   };
   return { runner, close: () => pool.destroy() };

@@ -9,15 +9,18 @@ const boards = new Map<string, Promise<{ loaded: LoadedBoard; registry: PluginRe
 
 export interface WorkerTask {
   readonly board: string;
+  /** `--set` overrides the board was loaded with. */
+  readonly overrides?: readonly string[];
   readonly tasks: readonly ExploreTask[];
 }
 
 /** Runs a batch of exploration tasks on one machine-per-task basis. */
 export default async function runBatch(job: WorkerTask): Promise<ExploreTaskResult[]> {
-  let b = boards.get(job.board);
+  const key = JSON.stringify([job.board, job.overrides ?? []]);
+  let b = boards.get(key);
   if (b === undefined) {
-    b = loadBoardWithPlugins(job.board);
-    boards.set(job.board, b);
+    b = loadBoardWithPlugins(job.board, { overrides: job.overrides ?? [] });
+    boards.set(key, b);
   }
   const { loaded, registry } = await b;
   return job.tasks.map((t) => runTask(loaded, registry, t));

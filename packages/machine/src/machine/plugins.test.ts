@@ -106,7 +106,7 @@ describe('third-party IOMMU plugins', () => {
     const err = await loadBoardWithPlugins(bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BoardError);
     const text = (err as BoardError).message;
-    expect(text).toMatch(/fence-sometimes\.yaml: iommus\[0\]\.mode: expected block or pass/);
+    expect(text).toMatch(/fence-sometimes\.yaml:\d+:\d+: iommus\[0\]\.mode: expected block or pass/);
     expect(text).toMatch(/iommus\[0\]\.colour: unknown key for an acme,dma-fence/);
   });
 

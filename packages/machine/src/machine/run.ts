@@ -16,10 +16,14 @@ export interface BoardRun {
   readonly report: RunReport;
 }
 
-/** Loads a board with the plugins it lists, validated against every model they bring. */
-export async function loadBoardWithPlugins(ref: string): Promise<{ loaded: LoadedBoard; registry: PluginRegistry }> {
+/**
+ * Loads a board with the plugins it lists, validated against every model they bring; `overrides`
+ * are `--set path=value` texts applied over the board's layers.
+ */
+export async function loadBoardWithPlugins(ref: string, options: { overrides?: readonly string[] } = {}): Promise<{ loaded: LoadedBoard; registry: PluginRegistry }> {
   const registry = new PluginRegistry();
   const loaded = await loadBoard(ref, {
+    ...(options.overrides !== undefined ? { overrides: options.overrides } : {}),
     prepare: async (raw, file) => {
       const plugins = Array.isArray(raw.plugins) ? raw.plugins.filter((p): p is string => typeof p === 'string') : [];
       await loadPlugins(registry, plugins, file);

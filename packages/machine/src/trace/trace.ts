@@ -6,7 +6,8 @@ import type { LoadedBoard } from '../board/load';
 export interface TraceFile {
   readonly format: 'dmasim-trace';
   readonly version: 1;
-  readonly board: { readonly file: string; readonly name: string; readonly hash: string; readonly source: string };
+  /** `overrides`: the `--set path=value` options of the run (absent when none), applied again on replay. */
+  readonly board: { readonly file: string; readonly name: string; readonly hash: string; readonly source: string; readonly overrides?: readonly string[] };
   readonly seed: number;
   readonly policy: OrderPolicy;
   /**
@@ -43,7 +44,7 @@ export function makeTrace(loaded: LoadedBoard, seed: number, policy: OrderPolicy
   return {
     format: 'dmasim-trace',
     version: 1,
-    board: { file: loaded.file, name: loaded.board.name, hash: loaded.hash, source: loaded.source },
+    board: { file: loaded.file, name: loaded.board.name, hash: loaded.hash, source: loaded.source, ...(loaded.overrides.length > 0 ? { overrides: [...loaded.overrides] } : {}) },
     seed,
     policy,
     decisions: decisions.map((d) => ({ point: d.point, level: d.level ?? null, why: whyReady(d.point), candidates: [...d.candidates], chosen: [...d.chosen] })),

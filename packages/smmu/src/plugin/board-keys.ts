@@ -82,3 +82,13 @@ export function smmuKeys(keys: Readonly<Record<string, unknown>>): SmmuBoardKeys
     disableBypass: (keys.disableBypass as boolean | undefined) ?? false,
   };
 }
+
+/**
+ * Each stream id a master emits takes one stream match register when its group attaches; past the
+ * last free one arm_smmu_master_alloc_smes() fails with -ENOSPC and the master gets no translation.
+ */
+export function smmuStreamWarnings(keys: Readonly<Record<string, unknown>>, name: string, ids: readonly number[]): IommuKeyProblem[] {
+  const smrs = smmuKeys(keys).streamMatchRegisters;
+  if (ids.length <= smrs) return [];
+  return [{ key: 'streamMatchRegisters', message: `${ids.length} stream ids reach ${name} but it has ${smrs} stream match registers; masters past the last free one fail to attach (-ENOSPC)` }];
+}

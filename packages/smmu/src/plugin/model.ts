@@ -3,7 +3,7 @@ import type { IommuBoardEntry, IommuDriverContext, IommuDriverPlugin, IommuHardw
 import type { SmmuModel } from '../hw/params';
 import { SmmuHardware } from '../hw/smmu';
 import { register } from '../register';
-import { checkSmmuKeys, SMMU_BOARD_KEYS, SMMU_MODELS, smmuKeys } from './board-keys';
+import { checkSmmuKeys, SMMU_BOARD_KEYS, SMMU_MODELS, smmuKeys, smmuStreamWarnings } from './board-keys';
 import { SmmuHop } from './hop';
 
 /** SMMUv2 parts need one context interrupt per context bank; v1 parts may share one line. */
@@ -28,6 +28,7 @@ export const armSmmuModel: IommuModel = {
   alwaysBuiltIn: true,
   boardKeys: SMMU_BOARD_KEYS,
   checkBoardKeys: (keys, entry) => checkSmmuKeys(entry.compatible, keys),
+  boardWarnings: (entry, ids) => smmuStreamWarnings(entry.keys, entry.name, ids),
   createHardware: buildSmmu,
   createDriver,
 };
