@@ -27,7 +27,8 @@ function workload(report: RunReport, kind: string): RunReport['workloads'][numbe
 }
 
 /** The boards this file states an outcome for; every shipped example must be among them. */
-const COVERED = ['calxeda-ecx2000', 'rpi4', 'generic-pcie', 'juno-r1'];
+// rk3288-2015 and rk3288-6x are stated in rk3288.test.ts
+const COVERED = ['calxeda-ecx2000', 'rpi4', 'generic-pcie', 'juno-r1', 'rk3288-2015', 'rk3288-6x'];
 
 describe('example boards: what a kernel engineer should see', () => {
   it('states an expected outcome for every shipped example board', () => {

@@ -28,7 +28,7 @@ export function renderHuman(r: RunReport, opts: HumanOptions = {}): string {
         d.driver ?? '-',
         d.state,
         d.dmaOps,
-        d.iommu ? `${d.iommu.name}:${d.iommu.streamIds.join(',')}` : '-',
+        d.iommu ? (d.iommu.streamIds.length > 0 ? `${d.iommu.name}:${d.iommu.streamIds.join(',')}` : d.iommu.name) : '-',
         d.iommu?.group == null ? '-' : String(d.iommu.group),
         d.iommu?.domain == null ? '-' : `${d.iommu.domain} ${d.iommu.domainType ?? ''}`.trim(),
         d.iommu?.contextBank == null ? '-' : String(d.iommu.contextBank),

@@ -1,0 +1,2 @@
+export * from './regs';
+export * from './rk-iommu-hw';

@@ -1,0 +1,2 @@
+export * from './hop';
+export * from './model';
