@@ -85,13 +85,19 @@ describe('KernelLog: WARN', () => {
     expect(log.warnCount).toBe(2);
     expect(events).toEqual([1, 2]);
     const text = log.format().map((l) => l.slice(15));
-    expect(text.slice(0, 4)).toEqual([
+    expect(text.slice(0, 8)).toEqual([
       '------------[ cut here ]------------',
       'unmapped 0 of 4096',
       'WARNING: CPU: 0 PID: 1 at drivers/iommu/dma-iommu.c:123 iommu_dma_unmap_page',
+      'Modules linked in:',
+      'CPU: 0 PID: 1 Comm: swapper/0 Not tainted',
+      'Call trace:',
+      ' iommu_dma_unmap_page',
       '---[ end trace 0000000000000001 ]---',
     ]);
-    expect(text).toHaveLength(7);
+    // the first WARN taints the kernel
+    expect(text[11]).toBe('CPU: 0 PID: 1 Comm: swapper/0 Tainted: G        W');
+    expect(text).toHaveLength(15);
     expect(log.oopsed).toBeNull();
   });
 

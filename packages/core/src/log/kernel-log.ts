@@ -191,6 +191,11 @@ export class KernelLog extends EventEmitter<KernelLogEvents> {
     this.printk('warning', '------------[ cut here ]------------');
     if (text !== undefined && text.length > 0) this.print('warning', text, dev);
     this.printk('warning', `WARNING: CPU: 0 PID: 1 at ${site}`);
+    // __warn()'s backtrace header: the task, the taint a first WARN leaves (W), the call trace's top
+    this.printk('warning', 'Modules linked in:');
+    this.printk('warning', `CPU: 0 PID: 1 Comm: swapper/0 ${this.warnCount === 1 ? 'Not tainted' : 'Tainted: G        W'}`);
+    this.printk('warning', 'Call trace:');
+    this.printk('warning', ` ${site.split(' ').at(-1) ?? site}`);
     this.printk('warning', `---[ end trace ${String(this.warnCount).padStart(16, '0')} ]---`);
     this.emit('warn', this.warnCount, text ?? site);
   }

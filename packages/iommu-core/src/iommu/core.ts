@@ -727,9 +727,13 @@ export class IommuCore {
     }
     if (dom === null) return reqType !== 0 ? -EINVAL : -ENOMEM;
     const old = group.defaultDomain;
+    const firstAttach = group.domain === null;
     group.defaultDomain = dom;
     const ret = this.groupSetDomain(group, dom);
     if (ret !== 0) {
+      // drivers may not fail the first attach of a default domain (IOMMU_SET_DOMAIN_MUST_SUCCEED):
+      // iommu_setup_default_domain's WARN_ON(ret), at device add and again at bind
+      if (firstAttach && this.profile === 'linux-6.x') this.log.warn('drivers/iommu/iommu.c iommu_setup_default_domain');
       group.defaultDomain = old;
       this.putDefaultDomain(dom);
       return ret;

@@ -34,6 +34,16 @@ describe('arm-smmu: context bank exhaustion (6 masters, 4 banks)', () => {
     expect(smmu.streamMap.used).toBe(4);
   });
 
+  it('6.x: the failed first attach of a default domain WARNs from iommu_setup_default_domain, at add and at bind', () => {
+    const rig = makeDriverRig({ hw: { model: 'mmu-401' } });
+    sixMasters(rig);
+    const warnings = rig.lines().filter((l) => l === 'WARNING: CPU: 0 PID: 1 at drivers/iommu/iommu.c iommu_setup_default_domain');
+    // two masters, each at device add and again when its driver binds
+    expect(warnings).toHaveLength(4);
+    expect(rig.lines()).toContain('Call trace:');
+    expect(rig.lines()).toContain(' iommu_setup_default_domain');
+  });
+
   it('with bypass allowed, the failed masters DMA untranslated: an IOVA is used as a physical address', () => {
     const rig = makeDriverRig({ hw: { model: 'mmu-401' }, disableBypass: false });
     sixMasters(rig);

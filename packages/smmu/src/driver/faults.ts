@@ -17,6 +17,25 @@ function hex8(v: number): string {
   return v.toString(16).padStart(8, '0');
 }
 
+/** `%08x` of a 32-bit register value. */
+const reg32 = (v: number): string => hex8(v >>> 0);
+
+/**
+ * The two decoded lines arm_smmu_print_context_fault_info (6.12 on) adds after the "Unhandled
+ * context fault" line: FSR flags, format and the stream id; FSYNR0's fields.
+ */
+export function contextFaultDecode(fsr: number, fsynr: number, cbfrsynra: number): [string, string] {
+  const f = (bit: number, name: string): string => ((fsr & bit) !== 0 ? name : '');
+  const fsrLine =
+    `FSR    = ${reg32(fsr)} [${f(R.FSR_MULTI, 'MULTI ')}${f(R.FSR_SS, 'SS ')}Format=${(fsr >>> R.FSR_FORMAT_SHIFT) & 3}` +
+    `${f(R.FSR_UUT, ' UUT')}${f(R.FSR_ASF, ' ASF')}${f(R.FSR_TLBLKF, ' TLBLKF')}${f(R.FSR_TLBMCF, ' TLBMCF')}${f(R.FSR_EF, ' EF')}${f(R.FSR_PF, ' PF')}${f(R.FSR_AFF, ' AFF')}${f(R.FSR_TF, ' TF')}], SID=0x${(cbfrsynra >>> 0).toString(16)}`;
+  const s = (bit: number, name: string): string => ((fsynr & bit) !== 0 ? name : '');
+  const fsynrLine =
+    `FSYNR0 = ${reg32(fsynr)} [S1CBNDX=${(fsynr >>> R.FSYNR0_S1CBNDX_SHIFT) & 0xff}${s(R.FSYNR0_AFR, ' AFR')}${s(R.FSYNR0_PTWF, ' PTWF')}${s(R.FSYNR0_NSATTR, ' NSATTR')}` +
+    `${s(R.FSYNR0_IND, ' IND')}${s(R.FSYNR0_PNU, ' PNU')}${s(R.FSYNR0_WNR, ' WNR')} PLVL=${fsynr & R.FSYNR0_PLVL_MASK}]`;
+  return [fsrLine, fsynrLine];
+}
+
 /** A fault the driver saw, as the report (and tests) want it. */
 export interface ArmSmmuFaultRecord {
   readonly kind: 'context' | 'global';
@@ -57,11 +76,13 @@ export function contextFaultHandler(domain: ArmSmmuDomain, profile: IommuProfile
         result = 'none';
       }
     } else if (ret === -ENOSYS) {
-      smmu.log.ratelimited(
+      // arm_smmu_print_context_fault_info: three lines under one ratelimit
+      const printed = smmu.log.ratelimited(
         key,
         'err',
-        `${smmu.prefix}Unhandled context fault: fsr=0x${fsr.toString(16)}, iova=0x${hex8(iova)}, fsynr=0x${fsynr.toString(16)}, cbfrsynra=0x${cbfrsynra.toString(16)}, cb=${idx}`,
+        `${smmu.prefix}Unhandled context fault: fsr=0x${(fsr >>> 0).toString(16)}, iova=0x${hex8(iova)}, fsynr=0x${fsynr.toString(16)}, cbfrsynra=0x${cbfrsynra.toString(16)}, cb=${idx}`,
       );
+      if (printed) for (const line of contextFaultDecode(fsr, fsynr, cbfrsynra)) smmu.log.err(`${smmu.prefix}${line}`);
     }
     regs.cbWrite(idx, R.CB_FSR, fsr);
     // Stall mode is never enabled by this driver, so there is no stalled transaction to resume.

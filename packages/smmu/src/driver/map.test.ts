@@ -77,6 +77,11 @@ describe('arm-smmu: domains, page tables and translation', () => {
     expect(rig.lines(mark)).toContain(
       `${PFX}Unhandled context fault: fsr=0x${fsr.toString(16)}, iova=0x${(bad + 0x10).toString(16).padStart(8, '0')}, fsynr=0x${fsynr.toString(16)}, cbfrsynra=0x${SID.toString(16)}, cb=${cb}`,
     );
+    // 6.12+: the decoded FSR and FSYNR0 follow (a write translation fault, AArch64 format, level-3 walk)
+    const lines = rig.lines(mark);
+    const at = lines.findIndex((l) => l.includes('Unhandled context fault'));
+    expect(lines[at + 1]).toMatch(new RegExp(`^${PFX}FSR    = [0-9a-f]{8} \\[Format=2 TF\\], SID=0x${SID.toString(16)}$`));
+    expect(lines[at + 2]).toMatch(new RegExp(`^${PFX}FSYNR0 = [0-9a-f]{8} \\[S1CBNDX=${cb} WNR PLVL=\\d\\]$`));
     expect(smmu.regs.cbRead(cb, R.CB_FSR)).toBe(0);
     expect(rig.driver.faults).toEqual([expect.objectContaining({ kind: 'context', cb, iova: bad + 0x10, streamId: SID, write: true })]);
   });
@@ -105,6 +110,7 @@ describe('arm-smmu: domains, page tables and translation', () => {
     old.hw.translate(3, 0xabc000, 'read');
     old.irqs();
     expect(old.lines()).toContain(`${PFX}Unhandled context fault: iova=0x00abc000, fsynr=0x${old.driver.faults[0]!.fsynr.toString(16)}, cb=0`);
+    expect(old.lines().some((l) => l.includes('FSR    ='))).toBe(false);
   });
 
   it('strict unmap invalidates and syncs before returning: no stale translation', () => {

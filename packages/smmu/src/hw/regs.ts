@@ -189,8 +189,11 @@ export const FSR_FORMAT_AARCH64 = 2;
 export const FSYNR0_PLVL_MASK = 0x3; // [1:0]
 export const FSYNR0_WNR = 1 << 4;
 export const FSYNR0_PNU = 1 << 5;
+export const FSYNR0_IND = 1 << 6;
+export const FSYNR0_NSATTR = 1 << 8;
 export const FSYNR0_PTWF = 1 << 10;
 export const FSYNR0_AFR = 1 << 11;
+export const FSYNR0_S1CBNDX_SHIFT = 16; // [23:16]
 
 export const TLBSTATUS_SACTIVE = 1 << 0;
 
