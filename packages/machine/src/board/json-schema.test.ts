@@ -16,7 +16,9 @@ const boardFiles = [...yamlFiles('boards'), ...yamlFiles('scenarios')];
 
 function validator(): (data: unknown) => boolean {
   const ajv = new Ajv({ allErrors: true });
-  ajv.addKeyword('enumDescriptions'); // read by editors (VS Code, yaml-language-server), ignored by validators
+  // read by editors (VS Code, yaml-language-server), ignored by validators
+  ajv.addKeyword('enumDescriptions');
+  ajv.addKeyword('errorMessage');
   return ajv.compile(builtinBoardJsonSchema());
 }
 

@@ -24,10 +24,15 @@ export const SIZE_PATTERN = '^\\s*(0[xX][0-9a-fA-F_]+|[0-9]+(\\.[0-9]+)?\\s*([kK
 /** The strings parseAddress accepts. */
 export const ADDRESS_PATTERN = '^\\s*(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)\\s*$';
 
+// errorMessage: what editors (yaml-language-server, VS Code) say when a branch fails, instead of
+// "Incorrect type. Expected number" for "banana"
+const SIZE_HINT = 'expected a size: a byte count or a string such as "512KiB", "64MiB", "4GiB"';
+const ADDRESS_HINT = 'expected an address: a number or a hex string such as "0x7e400000"';
+
 /** A byte count: a number or a string with a binary unit. The editor gets the doc on the input form. */
 function size(d: KeyDoc) {
   return z
-    .union([z.number().meta({ minimum: 0 }), z.string().meta({ pattern: SIZE_PATTERN })])
+    .union([z.number().meta({ minimum: 0, errorMessage: SIZE_HINT }), z.string().meta({ pattern: SIZE_PATTERN, errorMessage: SIZE_HINT })])
     .meta({ ...d })
     .transform((v, ctx) => {
       const n = parseSize(v);
@@ -42,7 +47,7 @@ function size(d: KeyDoc) {
 /** A physical or bus address: a number or a hex string. */
 function address(d: KeyDoc) {
   return z
-    .union([z.number().meta({ minimum: 0 }), z.string().meta({ pattern: ADDRESS_PATTERN })])
+    .union([z.number().meta({ minimum: 0, errorMessage: ADDRESS_HINT }), z.string().meta({ pattern: ADDRESS_PATTERN, errorMessage: ADDRESS_HINT })])
     .meta({ ...d })
     .transform((v, ctx) => {
       const n = parseAddress(v);
