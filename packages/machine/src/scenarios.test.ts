@@ -125,4 +125,18 @@ describe('seed scenarios', () => {
     expect(smmu.domains).toHaveLength(1);
     expect(pci.every((d) => d.state === 'bound' && d.dmaOps === 'iommu-dma')).toBe(true);
   });
+
+  it('SMMUv3: a master wired behind the SMMU with no STE gets direct DMA, and every transaction is aborted with C_BAD_STREAMID', async () => {
+    const r = await run('smmuv3-missing-stream');
+    expect(r.outcome).toBe('degraded');
+    expect(device(r, 'sata0')).toMatchObject({ state: 'bound', dmaOps: 'direct' });
+    expect(r.faults.length).toBeGreaterThan(0);
+    expect(r.faults.every((f) => f.device === 'sata0' && f.streamId === 0x2000 && f.kind === 'bad-streamid')).toBe(true);
+    const at = r.log.findIndex((l) => l.endsWith('arm-smmu-v3 smmuv3: event 0x02 received:'));
+    expect(at).toBeGreaterThan(0);
+    expect(r.log[at + 1]).toMatch(/arm-smmu-v3 smmuv3: \t0x0000200000000002$/);
+    expect(r.workloads.find((w) => w.kind === 'disk-io')).toMatchObject({ ok: false, bytes: 0 });
+    // the NVMe's streams are in the stream table and keep working
+    expect(r.workloads.find((w) => w.kind === 'nvme-io')).toMatchObject({ ok: true, errors: 0 });
+  });
 });

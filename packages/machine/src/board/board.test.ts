@@ -82,7 +82,7 @@ describe('bad board files name the file, the path and what was expected', () => 
     ['context banks the model cannot have', (b) => (b.iommus[0].contextBanks = 0), /iommus\[0\]\.contextBanks: a arm,mmu-401 can have 1 to 8 context banks \(found 0\)/],
     ['too many context banks', (b) => (b.iommus[0].contextBanks = 200), /contextBanks: a arm,mmu-401 can have 1 to 8/],
     ['unknown device compatible', (b) => (b.devices[0].compatible = 'acme,dma-blaster'), /devices\[0\]\.compatible: unknown device model; expected one of .*calxeda,hb-ahci/],
-    ['unknown IOMMU compatible', (b) => (b.iommus[0].compatible = 'arm,smmu-v3'), /iommus\[0\]\.compatible: unknown IOMMU model/],
+    ['unknown IOMMU compatible', (b) => (b.iommus[0].compatible = 'acme,iommu-9000'), /iommus\[0\]\.compatible: unknown IOMMU model/],
     ['unknown PCI id', (b) => (b.devices[1].pci.device = 0x1234), /devices\[1\]\.pci: unknown PCI device 11ab:1234/],
     ['duplicate bdf on one bus', (b) => b.devices.push({ name: 'nic2', pci: { bdf: '01:00.0', vendor: 0x11ab, device: 0x4380 }, bus: 'pcie0' }), /devices\[2\]\.pci\.bdf: bdf 01:00\.0 on pcie0 is already used by nic/],
     ['unknown workload kind', (b) => (b.workloads[0].kind = 'bake'), /workloads\[0\]\.kind: expected "kind" to be one of/],

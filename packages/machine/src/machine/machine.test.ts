@@ -28,7 +28,7 @@ function workload(report: RunReport, kind: string): RunReport['workloads'][numbe
 
 /** The boards this file states an outcome for; every shipped example must be among them. */
 // rk3288-2015 and rk3288-6x are stated in rk3288.test.ts
-const COVERED = ['calxeda-ecx2000', 'rpi4', 'generic-pcie', 'juno-r1', 'rk3288-2015', 'rk3288-6x'];
+const COVERED = ['calxeda-ecx2000', 'rpi4', 'generic-pcie', 'juno-r1', 'qemu-virt-smmuv3', 'rk3288-2015', 'rk3288-6x'];
 
 describe('example boards: what a kernel engineer should see', () => {
   it('states an expected outcome for every shipped example board', () => {
@@ -100,6 +100,27 @@ describe('example boards: what a kernel engineer should see', () => {
     expect(r.log.some((l) => l.includes('nobody cared') || l.includes('probe failure') || l.includes('data mismatch'))).toBe(false);
     expect(r.faultCount).toBe(0);
     expect(r.dmaDebug).toEqual([]);
+  });
+
+  it('qemu-virt-smmuv3 (SMMUv3, linux-6.x): the real 6.1 probe lines, one group per function in probe order, NVMe I/O through strict stage-1 domains', async () => {
+    const r = await run('qemu-virt-smmuv3');
+    expect(r.outcome).toBe('ok');
+    const smmuLines = r.log.filter((l) => l.includes(' arm-smmu-v3 ')).map((l) => l.replace(/^\[[^\]]*\] /, ''));
+    expect(smmuLines.slice(0, 3)).toEqual([
+      'arm-smmu-v3 smmuv3: ias 44-bit, oas 44-bit (features 0x00008305)',
+      'arm-smmu-v3 smmuv3: allocated 65536 entries for cmdq',
+      'arm-smmu-v3 smmuv3: allocated 32768 entries for evtq',
+    ]);
+    const groups = r.log.filter((l) => l.includes('Adding to iommu group')).map((l) => l.slice(l.indexOf('0000:')));
+    expect(groups).toEqual(['0000:00:01.0: Adding to iommu group 0', '0000:00:02.0: Adding to iommu group 1', '0000:00:03.0: Adding to iommu group 2']);
+    for (const [name, sid] of [['nvme0', 8], ['nic0', 16], ['func0', 24]] as const) {
+      expect(device(r, name)).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+      expect(device(r, name).iommu).toMatchObject({ name: 'smmuv3', streamIds: [sid], domainType: 'DMA' });
+    }
+    expect(r.iommus).toEqual([expect.objectContaining({ name: 'smmuv3', streamTable: '2-level', streams: [8, 16, 24], asidsUsed: 3, events: 0 })]);
+    expect(workload(r, 'nvme-io')).toMatchObject({ ok: true, errors: 0 });
+    expect(workload(r, 'net-loopback')).toMatchObject({ ok: true, errors: 0 });
+    expect(r.faultCount).toBe(0);
   });
 
   it('juno-r1 (arm64 2015 ops, linux-4.2): EHCI and OHCI share stream 0 behind a one-bank SMMU, so EHCI ends up in OHCI’s context and faults', async () => {

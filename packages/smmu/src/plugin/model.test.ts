@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { register as registerBus } from '@dmasim/bus';
-import { createMachineContainer, MiB, register as registerCore } from '@dmasim/core';
-import { register as registerIommu, type IommuBoardEntry, type IommuHardwareContext, type IommuProfile, type IommuTransactionFault } from '@dmasim/iommu-core';
+import { iommuModelTestRig, type IommuBoardEntry, type IommuProfile, type IommuTransactionFault } from '@dmasim/iommu-core';
 import { armSmmuModel } from './model';
 
 const entry = (keys: Record<string, unknown>, over: Partial<IommuBoardEntry> = {}): IommuBoardEntry => ({
@@ -15,21 +13,7 @@ const entry = (keys: Record<string, unknown>, over: Partial<IommuBoardEntry> = {
   ...over,
 });
 
-function machine(profile: IommuProfile) {
-  const container = createMachineContainer();
-  const core = registerCore(container, { memory: [{ base: 0x80000000, size: 64 * MiB }] });
-  const bus = registerBus(container);
-  const iommu = registerIommu(container, { profile });
-  let nextIrq = 100;
-  const ctx: IommuHardwareContext = {
-    core,
-    takeIrq: (fixed) => fixed ?? nextIrq++,
-    fail: (key, message) => {
-      throw new Error(`${key}: ${message}`);
-    },
-  };
-  return { container, core, bus, iommu, ctx };
-}
+const machine = (profile: IommuProfile) => iommuModelTestRig(profile, { base: 0x80000000 });
 
 describe('the ARM SMMU as an IOMMU model plugin', () => {
   it('accepts the SMMU keys within the model’s limits and names each problem', () => {

@@ -1,0 +1,2 @@
+export * from './board-keys';
+export * from './model';
