@@ -33,6 +33,9 @@ describe('seed scenarios', () => {
     expect(perGroup.iommus[0]).toMatchObject({ contextBanks: 4, contextBanksUsed: 4 });
     expect(perGroup.devices.filter((d) => d.iommu?.contextBank !== null && d.iommu?.contextBank !== undefined)).toHaveLength(4);
     expect(perGroup.devices.filter((d) => d.state === 'failed').map((d) => d.name)).toEqual(['m4', 'm5']);
+    // blocked, not bypassing: bypass is disabled, so the failed attach is the finding
+    expect(perGroup.problems.filter((p) => p.device === 'm4').map((p) => p.kind)).toEqual(['attach-failed', 'probe-failed', 'fault']);
+    expect(perGroup.problems.find((p) => p.kind === 'attach-failed')!.detail).toMatch(/its DMA is blocked/);
     const shared = await run('context-banks-per-iommu');
     expect(shared.iommus[0]).toMatchObject({ contextBanksUsed: 1 });
     expect(shared.iommus[0]!.domains).toHaveLength(1);
@@ -44,8 +47,17 @@ describe('seed scenarios', () => {
     const old = await run('arm64-2015-ordering');
     expect(device(old, 'ohci').dmaOps).toBe('direct');
     expect(device(old, 'ehci').dmaOps).toBe('direct');
+    // the bug the scenario shows is a finding, not an ok run
+    expect(old.outcome).toBe('degraded');
+    expect(old.problems).toEqual([
+      { kind: 'iommu-bypass', device: 'ohci', detail: 'DMA bypasses smmu_usb: firmware lists it, kernel attached no domain (dma ops direct)' },
+      { kind: 'iommu-bypass', device: 'ehci', detail: 'DMA bypasses smmu_usb: firmware lists it, kernel attached no domain (dma ops direct)' },
+    ]);
     const now = await run('arm64-6x-ordering');
+    expect(now.outcome).toBe('ok');
+    expect(now.problems).toEqual([]);
     expect(device(now, 'ohci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
+    expect(device(now, 'ohci').iommu!.route).toBe('translated');
     expect(device(now, 'ehci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
     expect(device(now, 'ohci').iommu!.group).toBe(device(now, 'ehci').iommu!.group);
   });
@@ -68,10 +80,19 @@ describe('seed scenarios', () => {
     expect(device(r, 'nvme0').dmaOps).toBe('iommu-dma');
   });
 
+  it('juno-r1: the PCIe masters bypass smmu_pcie, listed first; EHCI loses the shared stream to OHCI', async () => {
+    const r = await runBoard('juno-r1').then((b) => b.report);
+    expect(r.outcome).toBe('degraded');
+    expect(r.problems.slice(0, 6).map((p) => `${p.kind}:${p.device}`)).toEqual(['lan', 'sata', 'slot0', 'slot1', 'slot2', 'slot3'].map((d) => `iommu-bypass:${d}`));
+    expect(r.problems.slice(6).map((p) => `${p.kind}:${p.device}`)).toEqual(['attach-failed:ehci', 'probe-failed:ehci', 'fault:ehci']);
+    expect(r.problems[6]!.detail).toMatch(/translated in ohci's domain/);
+  });
+
   it('seed 002 review: a double unmap oopses the 2015 dma-iommu code; later kernels warn and go on', async () => {
     const old = await run('double-unmap-2015');
     expect(device(old, 'ehci')).toMatchObject({ state: 'bound', dmaOps: 'iommu-dma' });
     expect(old.outcome).toBe('oops');
+    expect(old.problems.map((p) => p.kind)).toEqual(['oops', 'workload-failed']);
     expect(old.workloads[0]).toMatchObject({ kind: 'dma-selftest', ok: false });
     expect(old.log.some((l) => l.includes('Unable to handle kernel NULL pointer dereference'))).toBe(true);
     const now = await run('double-unmap-6x');

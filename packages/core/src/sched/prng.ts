@@ -1,6 +1,18 @@
 import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
 
 /**
+ * The generator for a seed. pure-rand seeds from 32 bits only, so seeds at or above 2^32 put their
+ * high part (up to 2^21 for a safe integer) into a state word the 32-bit seeding leaves zero: every
+ * safe integer seed gets its own sequence, and seeds below 2^32 keep the sequence they always had.
+ */
+function generatorOf(seed: number): RandomGenerator {
+  const high = seed >= 2 ** 32 ? Math.floor(seed / 2 ** 32) : 0;
+  if (high === 0) return xoroshiro128plus(seed);
+  const low = seed - high * 2 ** 32;
+  return xoroshiro128plus.fromState([-1, ~low, low | 0, high]);
+}
+
+/**
  * The seeded pseudo-random source of a machine. Every random choice in a simulation comes from here
  * (never Math.random), so the same seed gives the same run.
  */
@@ -8,7 +20,7 @@ export class Prng {
   private gen: RandomGenerator;
 
   constructor(readonly seed: number) {
-    this.gen = xoroshiro128plus(seed);
+    this.gen = generatorOf(seed);
   }
 
   /** A uniform integer in [0, n). */

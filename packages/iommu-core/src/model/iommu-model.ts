@@ -103,7 +103,16 @@ export interface IommuHardware {
   readonly fwnode: FwNode;
   /** The DMA hop in front of one master, translating its transactions (IOTLB, table walk, faults). */
   hop(master: IommuMasterLink): DmaTranslation;
+  /**
+   * Where a transaction carrying `ids` (null: none yet) would go now, without performing one:
+   * translated, through untranslated (bypass), or refused. Reports flag a master whose DMA bypasses
+   * the IOMMU its firmware names; a model that cannot say leaves this out (route `unknown`).
+   */
+  route?(ids: readonly number[] | null): IommuRoute;
 }
+
+/** What a master's transactions meet at its IOMMU. */
+export type IommuRoute = 'translated' | 'bypass' | 'blocked';
 
 /** One master behind an instance, as the hop sees it. */
 export interface IommuMasterLink {

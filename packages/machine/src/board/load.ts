@@ -198,7 +198,8 @@ async function readBoardFile(file: string): Promise<Tracked> {
 function canonicalJson(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) => {
     if (val !== null && typeof val === 'object' && !Array.isArray(val)) {
-      return Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)));
+      // code-unit order: the hash must not depend on the locale (localeCompare does)
+      return Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     }
     return val;
   });

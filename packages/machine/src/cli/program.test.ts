@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadBoard } from '../board';
 import { buildProgram } from './program';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -97,6 +98,36 @@ describe('traces and replay', () => {
     expect(replayed.out).toBe(first.out);
   });
 
+  it('seeds above 2^32 are runs of their own, not the seed of their low 32 bits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-seed-'));
+    const board = join(dir, 'board.yaml');
+    writeFileSync(board, 'extends: ./eight.yaml\nname: shuffled\nkernel: { probe: { order: shuffle } }\n');
+    writeFileSync(join(dir, 'eight.yaml'), readFileSync('examples/scenarios/eight-masters.yaml', 'utf8'));
+    const orderOf = async (seed: string): Promise<string> => {
+      const trace = join(dir, `${seed}.trace.json`);
+      expect((await cli('run', board, '--seed', seed, '--json', '--trace', trace)).code).toBe(0);
+      const t = JSON.parse(readFileSync(trace, 'utf8')) as { decisions: { point: string; chosen: string[] }[] };
+      return t.decisions.find((d) => d.point === 'device-add')!.chosen.join(' ');
+    };
+    expect(await orderOf('4294967297')).not.toBe(await orderOf('1'));
+    expect(await orderOf('9007199254740991')).toBe(await orderOf('9007199254740991'));
+  });
+
+  it('an unwritable --trace path is a one-line error with exit status 1', async () => {
+    const r = await cli('run', 'rpi4', '--trace', '/nonexistent-dir/run.trace.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('dmasim: /nonexistent-dir/run.trace.json: cannot write the trace: ENOENT: no such file or directory\n');
+  });
+
+  it('the board hash orders keys by code unit, whatever the locale', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-hash-'));
+    const board = join(dir, 'board.yaml');
+    writeFileSync(board, 'extends: rpi4\nname: keys\ndevices:\n  - { name: hvs, properties: { b: 1, B: 2, _x: 3, a: 4 } }\n');
+    const loaded = await loadBoard(board);
+    // localeCompare would give _x, a, b, B (or another order in another locale)
+    expect(loaded.source).toContain('"properties":{"B":2,"_x":3,"a":4,"b":1}');
+  });
+
   it('refuses a file that is not a trace', async () => {
     const r = await cli('replay', 'package.json');
     expect(r.code).toBe(1);
@@ -121,10 +152,43 @@ describe('explore command', () => {
     expect((JSON.parse(r.out) as { outcomes: unknown[] }).outcomes).toHaveLength(1); // the 6.x order-independence
   });
 
-  it('refuses a bad --orders value', async () => {
-    const r = await cli('explore', 'rpi4', '--orders', 'lots');
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/--orders must be a number or "all"/);
+  it('gives each outcome its problems and an exact explanation in the JSON', async () => {
+    const r = await cli('explore', 'examples/scenarios/arm64-2015-ordering.yaml', '--json', '--workers', '1', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    const j = JSON.parse(r.out) as { outcomes: { outcome: string; problems: { kind: string }[]; explanation: { exact: boolean; text: string; terms: unknown[][] }; example: { decisions: { decision: string; order: string[] }[] } }[] };
+    const bypass = j.outcomes.find((o) => o.problems.some((p) => p.kind === 'iommu-bypass'))!;
+    expect(bypass.outcome).toBe('degraded');
+    expect(bypass.explanation.exact).toBe(true);
+    expect(bypass.explanation.text).toBe('happens exactly when: ohci before smmu_usb and ehci before smmu_usb');
+    expect(bypass.example.decisions.find((d) => d.decision === 'device-add')!.order).toHaveLength(4);
+  });
+
+  it('prints progress on stderr unless --quiet, and groups the example order by decision', async () => {
+    const r = await cli('explore', 'examples/scenarios/arm64-2015-ordering.yaml', '--workers', '1');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^explore: 27\/27 runs, \d+\.\d s, \d+ runs\/s$/m);
+    expect(r.out).toMatch(/^ {6}device-add: ohci, ehci, smmu_pcie, smmu_usb$/m);
+    expect(r.out).toMatch(/^ {4}iommu-bypass +ohci: DMA bypasses smmu_usb: firmware lists it, kernel attached no domain/m);
+    // only the columns that differ between outcomes: the dma limit and coherence never do
+    expect(r.out).toMatch(/^ {4}device +state +dma ops +domain +context bank$/m);
+    expect(r.out).not.toMatch(/dma limit|coherent/);
+  });
+
+  it('refuses bad --orders, --workers and --seed values with exit status 1', async () => {
+    for (const [flag, value, message] of [
+      ['--orders', 'lots', /--orders must be a number of orders from 1 up, or "all"/],
+      ['--orders', '0', /--orders must be a number of orders from 1 up/],
+      ['--orders', '-3', /--orders must be a number of orders from 1 up/],
+      ['--workers', '0', /--workers must be an integer from 1 to \d+/],
+      ['--workers', '1000', /--workers must be an integer from 1 to \d+/],
+      ['--seed', '9007199254740992', /--seed must be an integer from 0 to 9007199254740991/],
+      ['--seed', '-1', /--seed must be an integer from 0 to 9007199254740991/],
+    ] as const) {
+      const r = await cli('explore', 'rpi4', flag, value, '--quiet');
+      expect(r.code, `${flag} ${value}`).toBe(1);
+      expect(r.err, `${flag} ${value}`).toMatch(message);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ReplayDivergenceError } from '@dmasim/core';
 import { BoardError, exampleBoards, formatIssue, loadBoard, parseBoard } from '../board';
@@ -24,10 +25,12 @@ export interface Cli {
 /** Host-level problem with the arguments (exit status 1). */
 export class UsageError extends Error {}
 
-function intOption(name: string): (v: string) => number {
+/** An integer option within [min, max]; anything else is refused with the range it must be in. */
+function intOption(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
-    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
-    return Number(v);
+    const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
   };
 }
 
@@ -47,6 +50,17 @@ class ExitStatus extends Error {
   constructor(readonly code: number) {
     super(`exit ${code}`);
   }
+}
+
+/** Seeds are safe integers: every one of them gives its own run. */
+const seedOption = intOption('--seed', 0, Number.MAX_SAFE_INTEGER);
+
+/** `--orders`: a positive number of seeded samples, or `all`. */
+function ordersOption(v: string): number | 'all' {
+  if (v === 'all') return 'all';
+  const n = /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`--orders must be a number of orders from 1 up, or "all" (found ${JSON.stringify(v)})`);
+  return n;
 }
 
 /** The report as the user asked for it: JSON, or the human tables and the log's warnings. */
@@ -72,7 +86,7 @@ export function buildProgram(io: CliIo): Cli {
   withSetOption(program.command('run'))
     .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
     .option('--strict', 'refuse to run a board with warnings (what `dmasim validate` warns about)')
-    .option('--seed <n>', 'seed of the run (default: the board kernel.probe.seed)', intOption('--seed'))
+    .option('--seed <n>', 'seed of the run, 0 to 2^53-1 (default: the board kernel.probe.seed)', seedOption)
     .option('--json', 'print the JSON report')
     .option('--log', 'print the whole kernel log (human output)')
     .option('--trace <file>', 'record every scheduler decision and the board to FILE, for `dmasim replay`')
@@ -114,15 +128,26 @@ export function buildProgram(io: CliIo): Cli {
 
   withSetOption(program.command('explore'))
     .argument('<board>', 'a board file or example board name')
-    .option('--orders <n|all>', 'how many orders to run: a number (seeded sample) or all (exhaustive, with pruning)', 'all')
-    .option('--workers <n>', 'worker threads (default: CPUs - 1, at least 1)', intOption('--workers'))
-    .option('--seed <n>', 'seed of the sample', intOption('--seed'))
+    .option('--orders <n|all>', 'how many orders to run: a number (seeded sample) or all (exhaustive, with pruning)', ordersOption, 'all' as number | 'all')
+    .option('--workers <n>', `worker threads, 1 to ${availableParallelism()} (default: CPUs - 1, at least 1)`, intOption('--workers', 1, availableParallelism()))
+    .option('--seed <n>', 'seed of the first sampled order (the next ones count up from it)', seedOption)
     .option('--json', 'print the JSON summary')
+    .option('--quiet', 'no progress on stderr')
     .option('--traces <dir>', 'write one reproducing trace per outcome (replay with `dmasim replay`)')
     .description('run a board over the probe orders it could take and group the outcomes')
-    .action(async (ref: string, opts: { orders: string; workers?: number; seed?: number; json?: boolean; traces?: string; set?: string[] }) => {
-      if (opts.orders !== 'all' && !/^\d+$/.test(opts.orders)) throw new UsageError(`--orders must be a number or "all" (found ${JSON.stringify(opts.orders)})`);
-      await runExploreCommand(io, ref, { orders: opts.orders === 'all' ? 'all' : Number(opts.orders), ...(opts.workers !== undefined ? { workers: opts.workers } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), json: opts.json === true, ...(opts.traces !== undefined ? { traces: opts.traces } : {}), overrides: opts.set ?? [] });
+    .action(async (ref: string, opts: { orders: number | 'all'; workers?: number; seed?: number; json?: boolean; quiet?: boolean; traces?: string; set?: string[] }) => {
+      if (opts.orders !== 'all' && opts.seed !== undefined && opts.seed + opts.orders - 1 > Number.MAX_SAFE_INTEGER) {
+        throw new UsageError(`--seed ${opts.seed} with --orders ${opts.orders}: the sampled seeds would pass 2^53-1`);
+      }
+      await runExploreCommand(io, ref, {
+        orders: opts.orders,
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        json: opts.json === true,
+        quiet: opts.quiet === true,
+        ...(opts.traces !== undefined ? { traces: opts.traces } : {}),
+        overrides: opts.set ?? [],
+      });
     });
 
   withSetOption(program.command('validate'))

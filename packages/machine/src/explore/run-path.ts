@@ -2,19 +2,61 @@ import type { Decision } from '@dmasim/core';
 import type { LoadedBoard } from '../board/load';
 import { Machine } from '../machine/machine';
 import type { PluginRegistry } from '../machine/plugins';
+import type { Problem, RunReport } from '../report/types';
+import { decisionLabel } from './explain';
 import { outcomeSignature, stateSignature } from './signature';
 
 /** A node of the order tree met beyond the task's prefix: the choice taken and the alternatives. */
 export interface PathStep {
   readonly key: string;
   readonly point: string;
+  /** The decision this pick belongs to (`device-add`, `deferred-probe#1`). */
+  readonly decision: string;
   readonly choice: string;
   readonly remaining: readonly string[];
 }
 
-export type PathEnd =
-  | { readonly kind: 'outcome'; readonly signature: string; readonly outcome: string; readonly decisions: readonly Decision[] }
-  | { readonly kind: 'pruned'; readonly key: string };
+/** A device of a finished run with the concrete numbers its outcome's signature leaves out. */
+export interface ExampleDevice {
+  readonly name: string;
+  readonly state: string;
+  readonly dmaOps: string;
+  readonly iommu: string | null;
+  readonly domainType: string | null;
+  readonly domain: number | null;
+  readonly contextBank: number | null;
+  readonly group: number | null;
+}
+
+/** A finished run as exploration keeps it: its outcome, problems, devices and every decision. */
+export interface RunSummary {
+  readonly signature: string;
+  readonly outcome: string;
+  readonly problems: readonly Problem[];
+  readonly devices: readonly ExampleDevice[];
+  readonly decisions: readonly Decision[];
+}
+
+export function summariseRun(report: RunReport, decisions: readonly Decision[]): RunSummary {
+  return {
+    signature: outcomeSignature(report),
+    outcome: report.outcome,
+    problems: report.problems,
+    devices: report.devices.map((d) => ({
+      name: d.name,
+      state: d.state,
+      dmaOps: d.dmaOps,
+      iommu: d.iommu?.name ?? null,
+      domainType: d.iommu?.domainType ?? null,
+      domain: d.iommu?.domain ?? null,
+      contextBank: d.iommu?.contextBank ?? null,
+      group: d.iommu?.group ?? null,
+    })),
+    decisions,
+  };
+}
+
+export type PathEnd = ({ readonly kind: 'outcome' } & RunSummary) | { readonly kind: 'pruned'; readonly key: string };
 
 export interface PathResult {
   readonly steps: readonly PathStep[];
@@ -39,53 +81,50 @@ export function runPath(loaded: LoadedBoard, registry: PluginRegistry, prefix: r
   // Set when the run reaches a known state; kept apart from the exception in case a notifier chain
   // (which isolates throwing callbacks, as the kernel's does) swallows it.
   let prunedAt: string | null = null;
+  // the items still to order at every other decision in progress (decisions nest: a device added
+  // at device-add probes, which can run a deferred-probe decision before the next device-add pick)
+  const open = new Map<string, string>();
+  // decisions with a choice started per point, and the label of the one open at each point: part
+  // of the key, so every node knows which decision it is (`deferred-probe#2`) whatever the path
+  const occurrences = new Map<string, number>();
+  const labels = new Map<string, string>();
   const chooser = (point: string, remaining: readonly string[]): string | undefined => {
+    if (remaining.length < 2) open.delete(point);
     if (remaining.length < 2 || prunedAt !== null) return undefined;
+    if (!open.has(point)) {
+      const n = occurrences.get(point) ?? 0;
+      occurrences.set(point, n + 1);
+      labels.set(point, decisionLabel(point, n));
+    }
+    const decision = labels.get(point)!;
     const i = picks++;
+    const pick = (choice: string): string => {
+      open.set(point, remaining.filter((x) => x !== choice).sort().join(','));
+      return choice;
+    };
     if (i < prefix.length) {
       const want = prefix[i]!;
       if (!remaining.includes(want)) throw new Error(`explore: order prefix diverged at pick ${i}: ${want} is not among ${remaining.join(', ')}`);
-      return want;
+      return pick(want);
     }
-    const key = `${point}|${[...remaining].sort().join(',')}|${machine === null ? '' : stateSignature(machine)}`;
+    const others = [...open].filter(([p]) => p !== point).map(([p, items]) => `${p}=${items}`).sort().join(';');
+    const occ = [...occurrences].map(([p, n]) => `${p}=${n}`).sort().join(';');
+    const key = `${decision}|${[...remaining].sort().join(',')}|${others}|${occ}|${machine === null ? '' : stateSignature(machine)}`;
     if (seen.has(key)) {
       prunedAt = key;
       throw new Pruned(key);
     }
     const choice = remaining[0]!;
-    steps.push({ key, point, choice, remaining: [...remaining] });
-    return choice;
+    steps.push({ key, point, decision, choice, remaining: [...remaining] });
+    return pick(choice);
   };
   try {
     machine = new Machine(loaded, { registry, chooser });
     const report = machine.run();
     if (prunedAt !== null) return { steps, end: { kind: 'pruned', key: prunedAt } };
-    return { steps, end: { kind: 'outcome', signature: outcomeSignature(report), outcome: report.outcome, decisions: machine.core.sched.decisions } };
+    return { steps, end: { kind: 'outcome', ...summariseRun(report, machine.core.sched.decisions) } };
   } catch (e) {
     if (e instanceof Pruned) return { steps, end: { kind: 'pruned', key: e.key } };
     throw e;
   }
-}
-
-/**
- * Runs the board with the order to take at each decision given (`point#n` → items); decisions not
- * given, and items not named, follow the natural order. Used to test explanations.
- */
-export function runWithOrders(loaded: LoadedBoard, registry: PluginRegistry, orders: ReadonlyMap<string, readonly string[]>): { signature: string; decisions: readonly Decision[] } {
-  const occurrence = new Map<string, number>();
-  const inProgress = new Map<string, boolean>();
-  const current = new Map<string, string>();
-  const chooser = (point: string, remaining: readonly string[]): string | undefined => {
-    if (inProgress.get(point) !== true) {
-      const n = occurrence.get(point) ?? 0;
-      occurrence.set(point, n + 1);
-      current.set(point, `${point}#${n}`);
-    }
-    inProgress.set(point, remaining.length > 1);
-    const want = orders.get(current.get(point)!);
-    return want?.find((k) => remaining.includes(k));
-  };
-  const machine = new Machine(loaded, { registry, chooser });
-  const report = machine.run();
-  return { signature: outcomeSignature(report), decisions: machine.core.sched.decisions };
 }

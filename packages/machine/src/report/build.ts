@@ -3,6 +3,8 @@ import { bitMaskHex, errnoName, formatTimestamp, hex } from '@dmasim/core';
 import { dmaDirectPhysLimit, getDmaOps } from '@dmasim/dma-mapping';
 import { deviceCoherent } from '../machine/layout';
 import type { Machine } from '../machine/machine';
+import { deviceIommuFacts } from './iommu-facts';
+import { problemsOf } from './problems';
 import type { DeviceReport, FaultReport, IommuReport, Outcome, RunReport } from './types';
 
 /** At most this many faults are listed; `faults` says how many there were in the log. */
@@ -35,10 +37,7 @@ function stateOf(dev: Device): DeviceReport['state'] {
 }
 
 function deviceReport(m: Machine, dev: Device, boardName: string, busName: string): DeviceReport {
-  const entry = m.deviceEntry(dev);
-  const domain = m.iommuDomainOf(dev);
-  const group = m.iommu.devIommuGroup(dev);
-  const iommu = entry?.iommu ?? null;
+  const facts = deviceIommuFacts(m, dev);
   const reason = dev.state === 'deferred' || dev.state === 'failed' ? (dev.deferredProbeReason ?? (dev.probeError !== 0 ? `probe failed with ${errnoName(dev.probeError)}` : undefined)) : undefined;
   return {
     name: boardName,
@@ -49,15 +48,16 @@ function deviceReport(m: Machine, dev: Device, boardName: string, busName: strin
     dmaLimit: dmaLimitHex(dev),
     coherent: dev.dma.coherent,
     iommu:
-      iommu === null
+      facts === null
         ? null
         : {
-            name: iommu.name,
-            streamIds: iommu.streamIds,
-            group: group?.id ?? null,
-            domain: domain?.id ?? null,
-            domainType: domain?.type ?? null,
-            contextBank: domain?.contextBank ?? null,
+            name: facts.iommu,
+            streamIds: facts.streamIds,
+            group: facts.group?.id ?? null,
+            domain: facts.domain?.id ?? null,
+            domainType: facts.domain?.type ?? null,
+            contextBank: facts.domain?.contextBank ?? null,
+            route: facts.route,
           },
     ...(reason !== undefined ? { reason } : {}),
   };
@@ -91,22 +91,15 @@ export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
   const s = m.swiotlb?.stats();
   const dmaDebug = opts.devicesOnly ? [] : (m.dma.debug?.findings ?? []).map((f) => ({ device: f.device, message: f.message }));
   const oops = log.oopsed;
-  let outcome: Outcome = 'ok';
-  if (oops !== null) outcome = 'oops';
-  else if (
-    m.workloadResults.some((w) => !w.ok) ||
-    devices.some((d) => d.state !== 'bound') ||
-    m.hw.faults.length > 0 ||
-    dmaDebug.length > 0
-  ) {
-    outcome = 'degraded';
-  }
+  const problems = problemsOf({ devices, faults: m.hw.faults, workloads: m.workloadResults, dmaDebug, oops: oops === null ? null : { reason: oops.reason, time: formatTimestamp(oops.timeNs) } });
+  const outcome: Outcome = oops !== null ? 'oops' : problems.length > 0 ? 'degraded' : 'ok';
   return {
     board: m.board.name,
     seed: m.seed,
     profile: m.board.kernel.profile,
     arch: m.board.kernel.arch,
     outcome,
+    problems,
     devices,
     iommus,
     faults,

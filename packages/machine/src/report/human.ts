@@ -1,4 +1,4 @@
-import type { IommuReport, RunReport } from './types';
+import type { IommuReport, Problem, RunReport } from './types';
 
 /** Renders rows as aligned columns. */
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -14,11 +14,22 @@ export interface HumanOptions {
   readonly warningLines?: readonly string[];
 }
 
-/** The human form of a run: devices, IOMMUs, faults, swiotlb, dma-debug, workloads, then the log. */
+/** One line per problem: its kind, then the device and what happened. */
+export function renderProblems(problems: readonly Problem[]): string[] {
+  const width = Math.max(...problems.map((p) => p.kind.length));
+  return problems.map((p) => `${p.kind.padEnd(width)}  ${p.device !== undefined ? `${p.device}: ` : ''}${p.detail}`);
+}
+
+/** The human form of a run: its problems, devices, IOMMUs, faults, swiotlb, dma-debug, workloads, then the log. */
 export function renderHuman(r: RunReport, opts: HumanOptions = {}): string {
   const out: string[] = [];
   out.push(`board ${r.board}  seed ${r.seed}  profile ${r.profile}  arch ${r.arch}  outcome ${r.outcome.toUpperCase()}`);
   out.push('');
+  if (r.problems.length > 0) {
+    out.push(`problems (${r.problems.length}, most severe first):`);
+    out.push(...renderProblems(r.problems).map((l) => `  ${l}`));
+    out.push('');
+  }
   out.push(
     ...table(
       ['device', 'bus', 'driver', 'state', 'dma ops', 'iommu', 'group', 'domain', 'cb', 'dma limit', 'coherent'],

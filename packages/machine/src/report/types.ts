@@ -28,6 +28,8 @@ export interface DeviceIommuReport {
   readonly domain: number | null;
   readonly domainType: string | null;
   readonly contextBank: number | null;
+  /** What the device's DMA meets at the IOMMU now: translated, bypass (untranslated), blocked, or unknown (the model cannot say). */
+  readonly route: 'translated' | 'bypass' | 'blocked' | 'unknown';
 }
 
 export type DomainReport = IommuDomainReport;
@@ -70,12 +72,26 @@ export interface WorkloadReport {
   readonly details?: string;
 }
 
+/** Kinds of problem, most severe first (the order `problems` is sorted in). */
+export const PROBLEM_KINDS = ['iommu-bypass', 'oops', 'attach-failed', 'probe-failed', 'fault', 'workload-failed', 'deferred', 'dma-debug'] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+/** Something a kernel engineer would want fixed, in their words. */
+export interface Problem {
+  readonly kind: ProblemKind;
+  readonly device?: string;
+  readonly detail: string;
+}
+
 export interface RunReport {
   readonly board: string;
   readonly seed: number;
   readonly profile: string;
   readonly arch: string;
+  /** `ok` only when `problems` is empty. */
   readonly outcome: Outcome;
+  /** What went wrong, most severe first. */
+  readonly problems: readonly Problem[];
   readonly devices: readonly DeviceReport[];
   readonly iommus: readonly IommuReport[];
   /** Faults devices met, the first MAX_LISTED_FAULTS of them. */

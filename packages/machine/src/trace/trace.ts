@@ -51,8 +51,19 @@ export function makeTrace(loaded: LoadedBoard, seed: number, policy: OrderPolicy
   };
 }
 
+/** Writes a trace; a path that cannot be written is a TraceError naming it (exit status 1). */
 export function writeTrace(path: string, trace: TraceFile): void {
-  writeFileSync(path, `${JSON.stringify(trace, null, 1)}\n`);
+  try {
+    writeFileSync(path, `${JSON.stringify(trace, null, 1)}\n`);
+  } catch (e) {
+    throw new TraceError(`${path}: cannot write the trace: ${fsReason(e)}`);
+  }
+}
+
+/** The one-line reason of a file-system error (`ENOENT: no such file or directory`). */
+export function fsReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code !== undefined ? `${err.code}: ${err.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}` : String(err.message);
 }
 
 export function readTrace(path: string): TraceFile {

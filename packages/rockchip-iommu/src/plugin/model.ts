@@ -51,7 +51,8 @@ function createHardware(ctx: IommuHardwareContext, entry: IommuBoardEntry): Iomm
     '#iommu-cells': 0,
     ...(entry.keys.disableMmuReset === true ? { 'rockchip,disable-mmu-reset': true } : {}),
   });
-  return { fwnode, hop: (master) => new RkIommuHop(hw, master) };
+  // with paging off the IOMMU passes every transaction through untranslated
+  return { fwnode, hop: (master) => new RkIommuHop(hw, master), route: () => (hw.pagingEnabled ? 'translated' : 'bypass') };
 }
 
 /**

@@ -101,6 +101,22 @@ describe('SMMU hardware: stream mapping', () => {
     expect(rig.smmu.translate(0x11, 0x1234, 'read')).toMatchObject({ ok: false, fault: { kind: 'unidentified-stream', scope: 'global' } });
   });
 
+  it('streamRoute says where a stream goes, as translate would, without counting or faulting', () => {
+    const { rig, pt } = stage1Rig();
+    pt.map(0x1000, DATA, 4096);
+    rig.gr0Write(R.gr0S2cr(1), (R.S2CR_TYPE_TRANS << R.S2CR_TYPE_SHIFT) | 0);
+    rig.gr0Write(R.gr0Smr(1), (R.SMR_VALID | 0x10) >>> 0);
+    const before = { ...rig.smmu.counters };
+    expect(rig.smmu.streamRoute(0x10)).toEqual({ kind: 'translate', contextBank: 0 });
+    rig.gr0Write(R.gr0S2cr(1), R.S2CR_TYPE_BYPASS << R.S2CR_TYPE_SHIFT);
+    expect(rig.smmu.streamRoute(0x10)).toEqual({ kind: 'bypass' });
+    rig.gr0Write(R.gr0S2cr(1), R.S2CR_TYPE_FAULT << R.S2CR_TYPE_SHIFT);
+    expect(rig.smmu.streamRoute(0x10)).toEqual({ kind: 'fault' });
+    expect(rig.smmu.counters).toEqual(before);
+    expect(rig.gr0Read(R.GR0_SGFSR)).toBe(0);
+    expect(rig.smmu.translate(0x10, 0x1234, 'read').ok).toBe(false);
+  });
+
   it('two SMRs matching one stream is a stream match conflict', () => {
     const { rig } = stage1Rig();
     rig.gr0Write(R.gr0Smr(5), (R.SMR_VALID | (0xff << 16) | 0x40) >>> 0); // also covers SID 0x42
@@ -134,6 +150,7 @@ describe('SMMU hardware: stream mapping', () => {
     const rig = makeRig({ model: 'mmu-500' });
     expect(rig.gr0Read(R.GR0_SCR0) & R.SCR0_CLIENTPD).toBe(R.SCR0_CLIENTPD);
     expect(rig.smmu.translate(7, 0xabc000, 'read')).toMatchObject({ ok: true, phys: 0xabc000 });
+    expect(rig.smmu.streamRoute(7)).toEqual({ kind: 'bypass' });
     const { rig: r2 } = stage1Rig();
     r2.gr0Write(R.GR0_SCR0, R.SCR0_CLIENTPD | R.SCR0_USFCFG);
     expect(r2.smmu.translate(SID, 0x5000, 'write')).toMatchObject({ ok: true, phys: 0x5000 });

@@ -241,6 +241,28 @@ export class SmmuHardware implements MmioHandler {
     return this.translated(entry.pa, iova - entry.va, entry.size, size);
   }
 
+  /**
+   * Where a transaction from `streamId` would go now, without performing one (no counters, no
+   * faults): through untranslated, into context bank `contextBank`, or refused. Reports ask this to
+   * tell a master whose DMA silently bypasses the SMMU from one that is translated or blocked.
+   */
+  streamRoute(streamId: number): { readonly kind: 'bypass' } | { readonly kind: 'translate'; readonly contextBank: number } | { readonly kind: 'fault' } {
+    if ((this.scr0 & R.SCR0_CLIENTPD) !== 0) return { kind: 'bypass' };
+    const sid = streamId & this.sidMask;
+    let m = this.matchCache[sid]!;
+    if (m === MATCH_UNKNOWN) m = this.matchStream(sid);
+    if (m === MATCH_CONFLICT) return { kind: 'fault' };
+    if (m < 0) return (this.scr0 & R.SCR0_USFCFG) === 0 ? { kind: 'bypass' } : { kind: 'fault' };
+    const s2cr = this.s2cr[m]!;
+    const type = (s2cr >>> R.S2CR_TYPE_SHIFT) & 3;
+    if (type === R.S2CR_TYPE_BYPASS) return { kind: 'bypass' };
+    if (type !== R.S2CR_TYPE_TRANS) return { kind: 'fault' };
+    const cbIndex = s2cr & R.S2CR_CBNDX_MASK;
+    const cb = this.cbs[cbIndex];
+    if (cb === undefined) return { kind: 'fault' };
+    return cb.enabled ? { kind: 'translate', contextBank: cbIndex } : { kind: 'bypass' };
+  }
+
   /** Fills the result for `off` bytes into a leaf of `leafSize` bytes at `pa`. */
   private translated(pa: number, off: number, leafSize: number, size: number | undefined): SmmuFastTranslation {
     const r = this.result;

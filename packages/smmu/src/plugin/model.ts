@@ -62,7 +62,17 @@ function buildSmmu(ctx: IommuHardwareContext, entry: IommuBoardEntry): IommuHard
     'dma-coherent': keys.coherentWalk,
   });
   if (entry.masters.length > 0) fwnode.set('mmu-masters', entry.masters.map((m) => ({ node: m.device, streamIds: m.ids })));
-  return { fwnode, hop: (master) => new SmmuHop(hw, master) };
+  return {
+    fwnode,
+    hop: (master) => new SmmuHop(hw, master),
+    // as the hop: the first stream id; a master without one passes untranslated
+    route: (ids) => {
+      const sid = ids?.[0];
+      if (sid === undefined) return 'bypass';
+      const r = hw.streamRoute(sid);
+      return r.kind === 'translate' ? 'translated' : r.kind === 'bypass' ? 'bypass' : 'blocked';
+    },
+  };
 }
 
 /**
