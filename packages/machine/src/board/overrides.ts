@@ -15,7 +15,7 @@ export interface AppliedOverride {
 /**
  * Applies `--set path=value` overrides, in order, to a layered board (in place). A path is dotted:
  * `kernel.profile`, `kernel.swiotlb.size`, `devices.sata.coherent` (an item of a named list by its
- * name) or `memory[0].size` / `memory.0.size` (by index). The value is typed by the schema at that
+ * name) or `memory[0].size` / `memory.0.size` (by index; the index past the end appends). The value is typed by the schema at that
  * path: a number, a boolean, or a string where those are allowed, YAML flow syntax (`[a, b]`,
  * `{ ... }`) for lists and objects. Returns the problems found, each naming the option.
  */
@@ -61,7 +61,9 @@ function setAt(board: Record<string, unknown>, segs: readonly (string | number)[
     if (Array.isArray(cur)) {
       let index: number;
       if (typeof seg === 'number') {
-        if (seg >= cur.length) return { error: `${here} has ${cur.length} item${cur.length === 1 ? '' : 's'}`, at: here, found: `index ${seg}` };
+        // the index one past the end appends an item (memory[1].base=... on a board with one region)
+        if (seg > cur.length) return { error: `${here} has ${cur.length} item${cur.length === 1 ? '' : 's'}; an index up to ${cur.length} (to append) is allowed`, at: here, found: `index ${seg}` };
+        if (seg === cur.length && !last) cur.push({});
         index = seg;
       } else {
         const names = cur.map((x) => (x !== null && typeof x === 'object' ? (x as { name?: unknown }).name : undefined)).filter((n): n is string => typeof n === 'string');

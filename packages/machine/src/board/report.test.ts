@@ -125,6 +125,12 @@ describe('--set path=value', () => {
     expect(JSON.parse(source)).toMatchObject({ description: '123' }); // the trace's board includes what was set
   });
 
+  it('appends with the index past the end of a list', async () => {
+    const { board } = await loadBoard('rpi4', { overrides: ['memory[2].base=0x200000000', 'memory[2].size=1GiB'] }); // rpi4 has two regions
+    expect(board.memory).toHaveLength(3);
+    expect(board.memory[2]).toEqual({ base: 0x200000000, size: 1024 ** 3 });
+  });
+
   it('applies several in order, the last one winning', async () => {
     const { board } = await loadBoard('juno-r1', { overrides: ['kernel.profile=linux-6.x', 'kernel.profile=linux-4.2'] });
     expect(board.kernel.profile).toBe('linux-4.2');
@@ -135,7 +141,7 @@ describe('--set path=value', () => {
     expect(out).toEqual([
       '--set kernel.profil=x: kernel.profil: unknown key "profil"; did you mean "profile"?; expected one of arch, profile, defaultDomain, strict, dmaDebug, dmaDebugSg, swiotlb, armMapping, probe, dmaZone',
       '--set devices.stata.coherent=true: devices: no item named "stata" in devices; did you mean "sata"? (names: sata, xgmac0) (found "stata")',
-      '--set memory[5].size=1: memory: memory has 1 item (found index 5)',
+      '--set memory[5].size=1: memory: memory has 1 item; an index up to 1 (to append) is allowed (found index 5)',
       '--set kernel.dmaDebug=maybe: kernel.dmaDebug: expected boolean (found "maybe")',
       '--set nonsense: expected path=value, e.g. --set kernel.profile=linux-4.2',
     ]);
