@@ -123,7 +123,7 @@ export class ArmSmmuDriver {
       get pgsizeBitmap() {
         return pgsizeOf();
       },
-      capable: (_dev, cap) => this.capable(cap),
+      capable: (dev, cap) => this.capable(dev, cap),
       domainAlloc: (type) => this.domainAlloc(type),
       addDevice: (dev) => this.addDevice(dev),
       removeDevice: (dev) => this.removeDevice(dev),
@@ -192,7 +192,7 @@ export class ArmSmmuDriver {
     const irqs: IrqLine[] = irqNums.map((n) => this.services.irqs.line(n));
 
     const cfg = armSmmuDeviceCfgProbe({
-      regs, log, dev: pdev, version: data.version, cttwFw: fw.get('dma-coherent') === true, forceStage: this.options.forceStage ?? 0,
+      regs, log, dev: pdev, version: data.version, cttwFw: fw.get('dma-coherent') === true, forceStage: this.options.forceStage ?? 0, legacy42: this.profile === 'linux-4.2',
     });
     if (typeof cfg === 'number') return cfg;
     let contextIrqs = numContextIrqs;
@@ -207,17 +207,24 @@ export class ArmSmmuDriver {
     const streamMap = new StreamMap(regs, cfg.numMappingGroups, cfg.features.streamMatch, this.disableBypass ? 'fault' : 'bypass', this.profile !== 'linux-4.2');
     const smmu = new ArmSmmuDevice(pdev, regs, log, data.version, data.model, cfg, streamMap, irqs, numGlobalIrqs, contextIrqs, this.disableBypass);
 
-    if (this.profile === 'linux-4.2' && smmu.legacyMasters.length > 0) {
-      log.dev('notice', pdev, `registered ${smmu.legacyMasters.length} master devices`);
-    }
+    // the 2015 probe counted the mmu-masters it registered, zero included
+    if (this.profile === 'linux-4.2') log.dev('notice', pdev, `registered ${smmu.legacyMasters.length} master devices`);
     const onFault = (f: ArmSmmuFaultRecord): void => void this.faults.push(f);
+    const irqName = `arm-smmu global fault ${pdev.name}`;
+    // devm_request_irq: whatever was requested is released again when the probe fails
+    const devmRelease = (upTo: number): void => {
+      for (let j = 0; j < upTo; j++) irqs[j]?.free(irqName);
+    };
     for (let i = 0; i < numGlobalIrqs; i++) {
       const line = irqs[i];
-      if (line === undefined || line.request(`arm-smmu global fault ${pdev.name}`, globalFaultHandler(smmu, this.profile, onFault), true) !== 0) {
+      if (line === undefined || line.request(irqName, globalFaultHandler(smmu, this.profile, onFault), true) !== 0) {
         log.devErr(pdev, `failed to request global IRQ ${i} (${line?.irq ?? -1})`);
+        devmRelease(i);
         return -ENODEV;
       }
     }
+    // arm_smmu_rmr_install_bypass_smr: no IORT RMRs on a DT system, but 6.x says so
+    if (this.profile !== 'linux-4.2') log.dev('notice', pdev, '\tpreserved 0 boot mappings');
     this.pgsizeBitmap = this.pgsizeBitmap === 0 ? cfg.pgsizeBitmap : unionBitmaps(this.pgsizeBitmap, cfg.pgsizeBitmap);
     pdev.driverData = smmu;
     this.instances.push(smmu);
@@ -228,6 +235,9 @@ export class ArmSmmuDriver {
     if (err !== 0) {
       log.devErr(pdev, 'Failed to register iommu');
       this.instances.splice(this.instances.indexOf(smmu), 1);
+      // the hardware stays enabled (and blocks unmatched streams); only the handlers go
+      devmRelease(numGlobalIrqs);
+      pdev.driverData = undefined;
       return err;
     }
     return 0;
@@ -422,8 +432,15 @@ export class ArmSmmuDriver {
    * arm_smmu_capable. DEFERRED_FLUSH (Linux 6.5 on): unmap posts its TLB invalidations and only the
    * domain's iotlb_sync waits for them, so a flush queue pays off and DMA_FQ domains stay lazy.
    */
-  private capable(cap: IommuCap): boolean {
-    return cap === 'CACHE_COHERENCY' || cap === 'NOEXEC' || cap === 'DEFERRED_FLUSH';
+  private capable(dev: Device | null, cap: IommuCap): boolean {
+    if (cap === 'CACHE_COHERENCY') {
+      // 2015: the SMMU can always send coherent requests; later: only a coherent walker, or a
+      // natively coherent master
+      if (this.profile === 'linux-4.2') return true;
+      const smmu = dev === null ? undefined : this.masterCfg(dev)?.smmu;
+      return (smmu?.cfg.features.coherentWalk ?? false) || dev?.dma.coherent === true;
+    }
+    return cap === 'NOEXEC' || cap === 'DEFERRED_FLUSH';
   }
 
   /** arm_smmu_domain_alloc: paging and identity domains; nothing is set up until attach. */

@@ -32,6 +32,8 @@ export interface CfgProbeContext {
   /** The firmware says the table walker is coherent (`dma-coherent` on the SMMU node). */
   readonly cttwFw: boolean;
   readonly forceStage: 0 | 1 | 2;
+  /** The 2015 driver (linux-4.2): its own banner and page-size rules. */
+  readonly legacy42?: boolean;
 }
 
 /** arm_smmu_id_size_to_bits. */
@@ -87,7 +89,16 @@ export function armSmmuDeviceCfgProbe(c: CfgProbeContext): ArmSmmuConfig | numbe
       log.devErr(dev, 'stream-matching supported, but no SMRs present!');
       return -ENODEV;
     }
-    notice(`\tstream matching with ${size} register groups`);
+    if (c.legacy42 === true) {
+      // the 2015 arm_smmu_device_cfg_probe probed the SMR mask here and printed it
+      // its SMR_MASK_MASK and SMR_ID_MASK were 15 bits, so the probe leaves SMR0's VALID bit clear
+      const ones15 = 0x7fff;
+      regs.gr0Write(R.gr0Smr(0), (ones15 * 2 ** R.SMR_MASK_SHIFT + ones15) >>> 0);
+      const smr = regs.gr0Read(R.gr0Smr(0));
+      notice(`\tstream matching with ${size} register groups, mask 0x${(Math.floor(smr / 2 ** R.SMR_MASK_SHIFT) & ones15).toString(16)}`);
+    } else {
+      notice(`\tstream matching with ${size} register groups`);
+    }
   }
   const numMappingGroups = size;
   if (!v2 || (id & R.ID0_PTFS_NO_AARCH32) === 0) {
@@ -127,13 +138,20 @@ export function armSmmuDeviceCfgProbe(c: CfgProbeContext): ArmSmmuConfig | numbe
     f.fmtAarch64_64K = (id & R.ID2_PTFS_64K) !== 0;
   }
 
-  // The page sizes of every format the hardware walks, as a set (summed once each).
+  // The page sizes of every format the hardware walks, as a set (summed once each). The 2015
+  // driver knew LPAE only: SMMUv1 got 4K/2M/1G, SMMUv2 what ID2's AArch64 granules say.
   const sizes = new Set<number>();
   const add = (...s: number[]): void => s.forEach((x) => sizes.add(x));
-  if (f.fmtAarch32S) add(4 * KiB, 64 * KiB, MiB, 16 * MiB);
-  if (f.fmtAarch32L || f.fmtAarch64_4K) add(4 * KiB, 2 * MiB, GiB);
-  if (f.fmtAarch64_16K) add(16 * KiB, 32 * MiB);
-  if (f.fmtAarch64_64K) add(64 * KiB, 512 * MiB);
+  if (c.legacy42 === true) {
+    if (!v2 || (id & R.ID2_PTFS_4K) !== 0) add(4 * KiB, 2 * MiB, GiB);
+    if (v2 && (id & R.ID2_PTFS_16K) !== 0) add(16 * KiB, 32 * MiB);
+    if (v2 && (id & R.ID2_PTFS_64K) !== 0) add(64 * KiB, 512 * MiB);
+  } else {
+    if (f.fmtAarch32S) add(4 * KiB, 64 * KiB, MiB, 16 * MiB);
+    if (f.fmtAarch32L || f.fmtAarch64_4K) add(4 * KiB, 2 * MiB, GiB);
+    if (f.fmtAarch64_16K) add(16 * KiB, 32 * MiB);
+    if (f.fmtAarch64_64K) add(64 * KiB, 512 * MiB);
+  }
   let pgsizeBitmap = 0;
   for (const s of sizes) pgsizeBitmap += s;
   notice(`\tSupported page sizes: 0x${pgsizeBitmap.toString(16).padStart(8, '0')}`);

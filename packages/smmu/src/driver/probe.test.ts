@@ -18,11 +18,41 @@ describe('arm-smmu probe: configuration read through MMIO', () => {
       '\t4 context banks (4 stage-2 only)',
       '\tSupported page sizes: 0x60211000',
       '\tStage-2: 40-bit IPA -> 40-bit PA',
+      '\tpreserved 0 boot mappings',
     ]);
     const smmu = rig.driver.instances[0]!;
     expect(smmu.cfg.numMappingGroups).toBe(32);
     expect(smmu.cfg.features.transS1).toBe(false);
     expect(rig.iommu.iommuFromFwnode('smmu0')).toBe(smmu.iommu);
+  });
+
+  it('linux-4.2: the 2015 banner of an MMU-401 (SMMUv1, LPAE page sizes, the SMR mask, masters counted)', () => {
+    const rig = makeDriverRig({ hw: { model: 'mmu-401' }, profile: 'linux-4.2' });
+    const lines = rig.lines().filter((l) => l.startsWith(PFX)).map((l) => l.slice(PFX.length));
+    expect(lines).toEqual([
+      'probing hardware configuration...',
+      'SMMUv1 with:',
+      '\tstage 2 translation',
+      '\tcoherent table walk',
+      '\tstream matching with 32 register groups, mask 0x7fff',
+      '\t4 context banks (4 stage-2 only)',
+      '\tSupported page sizes: 0x40201000',
+      '\tStage-2: 40-bit IPA -> 40-bit PA',
+      'registered 0 master devices',
+    ]);
+  });
+
+  it('IOMMU_CAP_CACHE_COHERENCY: 6.x only with a coherent table walker (or a coherent master)', () => {
+    for (const coherent of [true, false]) {
+      const rig = makeDriverRig({ hw: { model: 'mmu-500', numContextBanks: 8, coherentWalk: coherent }, coherent });
+      const dev = rig.master('gpu', [{ node: 'smmu0', args: [5] }]);
+      expect(rig.iommu.deviceIommuCapable(dev, 'CACHE_COHERENCY'), `coherent walk: ${coherent}`).toBe(coherent);
+    }
+  });
+
+  it('an MMU-500 walks AArch32 short descriptors too: Supported page sizes 0x61311000', () => {
+    const rig = makeDriverRig({ hw: { model: 'mmu-500', numContextBanks: 8 } });
+    expect(rig.lines()).toContain(`${PFX}\tSupported page sizes: 0x61311000`);
   });
 
   it('an MMU-500 reports stages 1, 2 and nested and its VA size', () => {

@@ -111,6 +111,8 @@ type Preset = Omit<SmmuParams, 'model' | 'formats' | 'regionSize'>;
 
 const JUNO_PAGE_SIZES = SZ_4K + SZ_64K + SZ_2M + SZ_512M + SZ_1G; // 0x60211000, every Juno SMMU log
 const LPAE_4K_PAGE_SIZES = SZ_4K + SZ_2M + SZ_1G; // 0x40201000
+/** MMU-500 walks AArch32 short and long descriptors and the AArch64 4K and 64K granules: 0x61311000. */
+const MMU500_PAGE_SIZES = JUNO_PAGE_SIZES + SZ_1M + SZ_16M;
 
 /**
  * Model presets. MMU-400 and MMU-401 are SMMUv1 parts that only translate at stage 2 (Juno TRM);
@@ -130,7 +132,7 @@ const PRESETS: Record<SmmuModel, Preset> = {
   },
   'mmu-500': {
     version: 2, numContextBanks: 16, numS2ContextBanks: 0, numStreamMatchRegisters: 48, streamIdBits: 15,
-    stage1: true, stage2: true, vaBits: 48, ipaBits: 48, paBits: 48, pageSizes: JUNO_PAGE_SIZES,
+    stage1: true, stage2: true, vaBits: 48, ipaBits: 48, paBits: 48, pageSizes: MMU500_PAGE_SIZES,
     registerPageSize: 4096, numPages: 16, numContextIrqs: 16, iotlbEntries: 512, coherentWalk: true,
   },
   'smmu-v1': {
