@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MiB } from './address';
-import { CoreTokens, createCoreServices, createMachineContainer, register, resolveCore } from './di';
+import { CoreTokens, createCoreServices, register, resolveCore } from './di';
+import { createMachineContainer } from './container';
 
 describe('DI: one container per machine', () => {
   it('two machine containers hold distinct services', () => {

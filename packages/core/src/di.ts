@@ -1,5 +1,4 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import { container as rootContainer } from 'tsyringe';
 import { CpuCache } from './memory/cpu-cache';
 import { PhysicalMemory, type RamRegion } from './memory/physical-memory';
 import { PageAllocator, type PageAllocatorOptions } from './mm/page-allocator';
@@ -39,11 +38,6 @@ export interface CoreServices {
   readonly sched: Scheduler;
   readonly mmio: MmioBus;
   readonly irqs: IrqController;
-}
-
-/** One child container per machine: nothing registered in it is visible to another machine. */
-export function createMachineContainer(parent: DependencyContainer = rootContainer): DependencyContainer {
-  return parent.createChildContainer();
 }
 
 /** Builds the core services for one machine (usable without any container). */

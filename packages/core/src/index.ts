@@ -1,16 +1,2 @@
-import 'reflect-metadata';
-
-export * from './address';
-export * from './errno';
-export * from './memory/physical-memory';
-export * from './memory/cpu-cache';
-export * from './mm/page-allocator';
-export * from './log/kernel-log';
-export * from './sched/prng';
-export * from './sched/ordering';
-export * from './sched/scheduler';
-export * from './hw/mmio';
-export * from './hw/irq';
-export * from './hw/dma-port';
-export * from './di';
-export * from './events';
+export * from './standalone';
+export * from './container';

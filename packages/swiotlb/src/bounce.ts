@@ -19,7 +19,7 @@
  *
  * When the cache holds no line of either range the copy is one memory-to-memory move.
  */
-import type { CpuCache, MemAccess, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, MemAccess, PhysicalMemory } from '@dmasim/core/standalone';
 
 export class BounceCopier {
   constructor(

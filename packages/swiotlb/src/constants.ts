@@ -3,8 +3,8 @@
  * shares with dma-mapping: directions, attributes and DMA_MAPPING_ERROR. dma-mapping re-exports these
  * so the whole stack agrees on one set of values.
  */
-import { MiB, PAGE_SHIFT, PAGE_SIZE } from '@dmasim/core';
-import { MAX_PAGE_ORDER } from '@dmasim/core';
+import { MiB, PAGE_SHIFT, PAGE_SIZE } from '@dmasim/core/standalone';
+import { MAX_PAGE_ORDER } from '@dmasim/core/standalone';
 
 /** log2 of a slot's size. */
 export const IO_TLB_SHIFT = 11;

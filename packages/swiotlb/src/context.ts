@@ -1,5 +1,5 @@
 /** What the swiotlb functions share: the machine's memory services and the hooks of the layer above. */
-import type { KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core';
+import type { KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core/standalone';
 import type { BounceCopier } from './bounce';
 import type { DeviceReach } from './device';
 

@@ -3,7 +3,7 @@
  * `Device`: it states the few fields it reads, and a bus Device (name, driverName, busName,
  * dma.minAlignMask, dma.segmentBoundaryMask) satisfies this structurally.
  */
-import type { LogDevice } from '@dmasim/core';
+import type { LogDevice } from '@dmasim/core/standalone';
 
 export interface SwiotlbDeviceDma {
   /** dma_get_min_align_mask(): low address bits the bounce buffer must keep from the original (a 2^k - 1 mask). */

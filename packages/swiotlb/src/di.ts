@@ -2,8 +2,9 @@
  * Dependency injection: `register(container, options)` builds the machine's swiotlb from the core
  * services in the container and registers it under `SwiotlbTokens.Swiotlb`.
  */
-import { CoreTokens } from '@dmasim/core';
-import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler, createMachineContainer } from '@dmasim/core';
+import { CoreTokens } from '@dmasim/core/standalone';
+import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core/standalone';
+import type { createMachineContainer } from '@dmasim/core';
 import type { DeviceReach } from './device';
 import { Swiotlb } from './swiotlb';
 import type { SwiotlbOptions } from './swiotlb';

@@ -9,7 +9,7 @@
  * - not when an alignment mask applies (alloc_align_mask or the device's min_align_mask), because
  *   page allocation makes no promise about the low address bits.
  */
-import { PAGE_SIZE, alignUp, pfnOf } from '@dmasim/core';
+import { PAGE_SIZE, alignUp, pfnOf } from '@dmasim/core/standalone';
 import { DMA_MAPPING_ERROR } from './constants';
 import type { DmaDataDirection } from './constants';
 import type { SwiotlbContext } from './context';

@@ -3,7 +3,7 @@
  * is queued to add a whole new pool, and the mapping at hand gets a transient pool of exactly its
  * size, owned by the device and freed when the mapping is unmapped.
  */
-import { PAGE_SIZE, pfnOf } from '@dmasim/core';
+import { PAGE_SIZE, pfnOf } from '@dmasim/core/standalone';
 import { IO_TLB_MAX_POOL_SLABS, IO_TLB_MIN_SLABS, IO_TLB_SEGSIZE, IO_TLB_SIZE } from './constants';
 import type { SwiotlbContext } from './context';
 import { PR_FMT } from './context';

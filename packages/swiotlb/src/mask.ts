@@ -3,7 +3,7 @@
  * (min_align_mask, alloc_align_mask, IO_TLB_SIZE - 1, segment boundaries) are low masks 2^k - 1, for
  * which `x & mask` is `x % (mask + 1)`. Any other mask falls back to an exact bit-by-bit form.
  */
-import { isPowerOfTwo, testBit, modulo } from '@dmasim/core';
+import { isPowerOfTwo, testBit, modulo } from '@dmasim/core/standalone';
 
 export function isLowMask(mask: number): boolean {
   return mask === 0 || isPowerOfTwo(mask + 1);

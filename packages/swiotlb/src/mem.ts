@@ -4,7 +4,7 @@
  * demand in the merged dynamic design), the per-buffer dynamic bounce buffers of seed 004, and the
  * counters behind the statistics and the "buffer is full" message.
  */
-import { pfnOf } from '@dmasim/core';
+import { pfnOf } from '@dmasim/core/standalone';
 import type { PageRun } from './pages';
 import type { IoTlbPool } from './pool';
 import { PfnRangeMap } from './range-map';

@@ -4,8 +4,8 @@
  * it, else ZONE_DMA32 when it fits 32 bits), and an allocation that still lands above the limit is
  * given back and retried in the next lower zone.
  */
-import { GiB, MAX_PAGE_ORDER, PAGE_SIZE, alignUp } from '@dmasim/core';
-import type { GfpFlags, PageAllocator, ZoneType } from '@dmasim/core';
+import { GiB, MAX_PAGE_ORDER, PAGE_SIZE, alignUp } from '@dmasim/core/standalone';
+import type { GfpFlags, PageAllocator, ZoneType } from '@dmasim/core/standalone';
 
 const BLOCK_PAGES = 2 ** MAX_PAGE_ORDER;
 const BLOCK_BYTES = BLOCK_PAGES * PAGE_SIZE;

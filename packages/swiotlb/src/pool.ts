@@ -14,7 +14,7 @@
  * - `allocSize[i]`: bytes of the allocation from this slot on (used to bound copies and to free);
  * - `padSlots[i]`: slots skipped before i to honour min_align_mask (set on the first used slot).
  */
-import { PAGE_SIZE, modulo } from '@dmasim/core';
+import { PAGE_SIZE, modulo } from '@dmasim/core/standalone';
 import { INVALID_PHYS_ADDR, IO_TLB_SEGSIZE, IO_TLB_SIZE, ioTlbOffset, nrSlots } from './constants';
 import type { DeviceReach, SwiotlbDevice } from './device';
 import { andAbove, andMask } from './mask';

@@ -5,7 +5,7 @@
  * sync, and a Raspberry Pi 4 can have more than a thousand such buffers live.
  */
 import SortedBTree from 'sorted-btree';
-import { PAGE_SIZE } from '@dmasim/core';
+import { PAGE_SIZE } from '@dmasim/core/standalone';
 
 // sorted-btree is CommonJS with an `exports.default`: depending on the loader the default import is
 // the class itself or the module object holding it.

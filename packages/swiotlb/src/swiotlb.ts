@@ -8,8 +8,8 @@
  * address and checking it (the rest of the kernel's swiotlb_map) and cache maintenance of the slot
  * for non-coherent devices are dma-direct's part.
  */
-import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core';
-import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core';
+import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core/standalone';
+import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core/standalone';
 import { BounceCopier } from './bounce';
 import {
   DMA_ATTR_NO_WARN,

@@ -1,6 +1,6 @@
 /** Small fixtures shared by the tests: a 4 GiB machine with a 1 GiB ZONE_DMA, and devices. */
-import { GiB, createCoreServices } from '@dmasim/core';
-import type { CoreServices } from '@dmasim/core';
+import { GiB, createCoreServices } from '@dmasim/core/standalone';
+import type { CoreServices } from '@dmasim/core/standalone';
 import type { SwiotlbDeviceWithLimit } from './device';
 import { Swiotlb } from './swiotlb';
 import type { SwiotlbOptions } from './swiotlb';

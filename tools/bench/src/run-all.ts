@@ -23,7 +23,7 @@ for (const pkg of packages) {
   const files = readdirSync(join(root, 'packages', pkg, 'bench')).filter((f) => f.endsWith('.bench.ts'));
   if (files.length === 0) continue;
   process.stderr.write(`bench ${pkg} ...\n`);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'run-package.ts'), pkg], {
+  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'run-package.ts'), pkg], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

@@ -1,5 +1,5 @@
-import { EEXIST, EINVAL, ENOMEM, ERANGE, GFP_KERNEL, hex, modulo } from '@dmasim/core';
-import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core';
+import { EEXIST, EINVAL, ENOMEM, ERANGE, GFP_KERNEL, hex, modulo } from '@dmasim/core/standalone';
+import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory } from '@dmasim/core/standalone';
 import { PteAttributeTable } from './attributes';
 import {
   PTE_ATTR_LO_MASK,

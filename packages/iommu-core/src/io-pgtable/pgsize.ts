@@ -1,4 +1,4 @@
-import { modulo } from '@dmasim/core';
+import { modulo } from '@dmasim/core/standalone';
 /**
  * iommu_pgsize: how iommu_map / iommu_unmap cut a range into runs of one page size.
  *

@@ -1,4 +1,4 @@
-import { KernelLog, PageAllocator, PhysicalMemory, type RamRegion } from '@dmasim/core';
+import { KernelLog, PageAllocator, PhysicalMemory, type RamRegion } from '@dmasim/core/standalone';
 import { ArmLpaeIoPgtable } from './arm-lpae';
 import type { IoPgtableCfg, IoPgtableEnv, IoPgtableFmt } from './types';
 

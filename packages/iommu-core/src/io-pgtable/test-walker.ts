@@ -1,4 +1,4 @@
-import type { PhysicalMemory } from '@dmasim/core';
+import type { PhysicalMemory } from '@dmasim/core/standalone';
 
 /**
  * An independent table walker for tests: it knows nothing of ArmLpaeIoPgtable and decodes the bytes

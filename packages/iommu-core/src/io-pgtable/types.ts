@@ -1,4 +1,4 @@
-import type { CpuCache, KernelLog, LogDevice, PageAllocator, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, KernelLog, LogDevice, PageAllocator, PhysicalMemory } from '@dmasim/core/standalone';
 
 /** io_pgtable_fmt: the formats this package implements (ARM_64_LPAE_S1 / ARM_64_LPAE_S2). */
 export type IoPgtableFmt = 's1' | 's2';

@@ -1,4 +1,4 @@
-import { KiB, MiB, GiB, isPowerOfTwo, ilog2, roundupPowOfTwo } from '@dmasim/core';
+import { KiB, MiB, GiB, isPowerOfTwo, ilog2, roundupPowOfTwo } from '@dmasim/core/standalone';
 import {
   ID0_ATOSNS,
   ID0_CTTW,

@@ -1,4 +1,4 @@
-import type { CpuCache, IrqLine, MmioBus, MmioHandler, MmioRegion, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, IrqLine, MmioBus, MmioHandler, MmioRegion, PhysicalMemory } from '@dmasim/core/standalone';
 import { ContextBank } from './context-bank';
 import { ASID_GLOBAL, Iotlb, PERM_PRIV_READ, PERM_PRIV_WRITE, PERM_UNPRIV_READ, PERM_UNPRIV_WRITE } from './iotlb';
 import { encodeId0, encodeId1, encodeId2, resolveSmmuParams, type SmmuOptions, type SmmuParams } from './params';

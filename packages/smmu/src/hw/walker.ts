@@ -1,4 +1,4 @@
-import type { CpuCache, PhysicalMemory } from '@dmasim/core';
+import type { CpuCache, PhysicalMemory } from '@dmasim/core/standalone';
 import { PERM_PRIV_READ, PERM_PRIV_WRITE, PERM_UNPRIV_READ, PERM_UNPRIV_WRITE } from './iotlb';
 
 /** What a context bank's registers say about its translation regime, decoded once per write. */

@@ -1,4 +1,4 @@
-import type { PhysicalMemory } from '@dmasim/core';
+import type { PhysicalMemory } from '@dmasim/core/standalone';
 
 /** Access a test mapping grants. */
 export interface TestMappingProt {

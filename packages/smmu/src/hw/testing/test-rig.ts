@@ -1,5 +1,5 @@
 /** Shared set-up for the hardware tests: memory, IRQ lines and an SMMU mapped on the MMIO bus. */
-import { createCoreServices, MiB, type CoreServices, type IrqLine } from '@dmasim/core';
+import { createCoreServices, MiB, type CoreServices, type IrqLine } from '@dmasim/core/standalone';
 import { SmmuHardware, type SmmuHardwareOptions } from '../smmu';
 import * as R from '../regs';
 
