@@ -178,8 +178,6 @@ export class SmmuV3Hardware implements MmioHandler {
    */
   private readonly configs = new ConfigCache();
   private readonly pending = new C.PendingWork();
-  private readonly cmdWords = new Uint32Array(4);
-  private readonly cmd = C.emptyCommand();
   private readonly evtWords = new Uint32Array(8);
   private readonly cfgWords = new Uint32Array(8);
   private readonly result: SmmuV3FastTranslation = { phys: 0, length: 0, fault: null };
@@ -378,7 +376,6 @@ export class SmmuV3Hardware implements MmioHandler {
     const shift = this.cmdqShift;
     const base = join64((this.cmdqBaseLo >>> 5) << 5, this.cmdqBaseHi & 0xfffff);
     const memory = this.memory;
-    const w = this.cmdWords;
     const mask = (1 << shift) - 1;
     while (!qEmpty(this.cmdqProd, this.cmdqCons, shift)) {
       const addr = base + (this.cmdqCons & mask) * R.CMDQ_ENT_SIZE;
@@ -390,11 +387,7 @@ export class SmmuV3Hardware implements MmioHandler {
       if (w0 < 0 || w1 < 0 || w2 < 0 || w3 < 0) {
         err = R.CMDQ_ERR_CERROR_ABT_IDX;
       } else {
-        w[0] = w0;
-        w[1] = w1;
-        w[2] = w2;
-        w[3] = w3;
-        err = this.execute(C.decodeCommand(w, this.cmd));
+        err = this.execute(w0, w1, w2, w3);
       }
       if (err !== R.CMDQ_ERR_CERROR_NONE_IDX) {
         this.cmdqCons = ((this.cmdqCons & ~(R.CMDQ_CONS_ERR_MASK << R.CMDQ_CONS_ERR_SHIFT)) | (err << R.CMDQ_CONS_ERR_SHIFT)) >>> 0;
@@ -407,59 +400,67 @@ export class SmmuV3Hardware implements MmioHandler {
     this.processing = false;
   }
 
-  /** Executes one command; returns a CMDQ_ERR_CERROR_* index. */
-  private execute(cmd: C.DecodedCommand): number {
+  /**
+   * Executes one command given as its four words; returns a CMDQ_ERR_CERROR_* index. Fields are
+   * taken from the words per opcode (the architecture's layout, see regs.ts): this runs once per
+   * TLBI and CMD_SYNC of every strict unmap.
+   */
+  private execute(w0: number, w1: number, w2: number, w3: number): number {
     const p = this.pending;
-    const hyp = this.params.hyp;
-    switch (cmd.opcode) {
+    switch (w0 & 0xff) {
       case R.CMDQ_OP_PREFETCH_CFG:
         return 0;
       case R.CMDQ_OP_CFGI_STE:
       case R.CMDQ_OP_CFGI_CD:
-        p.push(C.PEND_CFG_SID, cmd.sid, 0, 0);
-        return 0;
-      case R.CMDQ_OP_CFGI_ALL:
-        // CFGI_STE_RANGE: 2^(RANGE+1) stream ids from SID's aligned base; RANGE 31 is every one
-        if (cmd.range === 31) p.push(C.PEND_CFG_ALL, 0, 0, 0);
-        else p.push(C.PEND_CFG_RANGE, cmd.sid, 0, 2 ** (cmd.range + 1));
-        return 0;
       case R.CMDQ_OP_CFGI_CD_ALL:
-        p.push(C.PEND_CFG_SID, cmd.sid, 0, 0);
+        p.push(C.PEND_CFG_SID, w1 >>> 0, 0, 0);
         return 0;
+      case R.CMDQ_OP_CFGI_ALL: {
+        // CFGI_STE_RANGE: 2^(RANGE+1) stream ids from SID's aligned base; RANGE 31 is every one
+        const range = w2 & R.CMDQ_CFGI_1_RANGE_MASK;
+        if (range === 31) p.push(C.PEND_CFG_ALL, 0, 0, 0);
+        else p.push(C.PEND_CFG_RANGE, w1 >>> 0, 0, C.POW2[range + 1]!);
+        return 0;
+      }
       case R.CMDQ_OP_TLBI_NH_ALL:
         p.push(C.PEND_TLBI_NH_ALL, 0, 0, 0);
         return 0;
       case R.CMDQ_OP_TLBI_NH_ASID:
-        p.push(C.PEND_TLBI_ASID, cmd.asid, 0, 0);
+        p.push(C.PEND_TLBI_ASID, w1 >>> R.CMDQ_TLBI_0_ASID_HI_SHIFT, 0, 0);
         return 0;
       case R.CMDQ_OP_TLBI_NH_VA:
-        if (cmd.tg !== 0 && !this.params.rangeInvalidation) return R.CMDQ_ERR_CERROR_ILL_IDX;
-        p.push(C.PEND_TLBI_VA, cmd.asid, cmd.addr, C.tlbiRangeBytes(cmd));
+        if (((w2 >>> R.CMDQ_TLBI_1_TG_SHIFT) & 3) !== 0 && !this.params.rangeInvalidation) return R.CMDQ_ERR_CERROR_ILL_IDX;
+        p.push(C.PEND_TLBI_VA, w1 >>> R.CMDQ_TLBI_0_ASID_HI_SHIFT, C.tlbiAddr(w2, w3), C.tlbiRangeBytes(w0, w2));
         return 0;
       case R.CMDQ_OP_TLBI_NH_VAA:
-        p.push(C.PEND_TLBI_VAA, 0, cmd.addr, C.tlbiRangeBytes(cmd));
+        p.push(C.PEND_TLBI_VAA, 0, C.tlbiAddr(w2, w3), C.tlbiRangeBytes(w0, w2));
         return 0;
       case R.CMDQ_OP_TLBI_EL2_ALL:
       case R.CMDQ_OP_TLBI_EL2_ASID:
       case R.CMDQ_OP_TLBI_EL2_VA:
         // no EL2 regime is modelled, so a legal EL2 invalidation has nothing to drop
-        return hyp ? 0 : R.CMDQ_ERR_CERROR_ILL_IDX;
+        return this.params.hyp ? 0 : R.CMDQ_ERR_CERROR_ILL_IDX;
       case R.CMDQ_OP_TLBI_S12_VMALL:
         if (!this.params.stage2) return R.CMDQ_ERR_CERROR_ILL_IDX;
-        p.push(C.PEND_TLBI_VMID, cmd.vmid, 0, 0);
+        p.push(C.PEND_TLBI_VMID, w1 & 0xffff, 0, 0);
         return 0;
       case R.CMDQ_OP_TLBI_S2_IPA:
         if (!this.params.stage2) return R.CMDQ_ERR_CERROR_ILL_IDX;
-        p.push(C.PEND_TLBI_IPA, cmd.vmid, cmd.addr, C.tlbiRangeBytes(cmd));
+        p.push(C.PEND_TLBI_IPA, w1 & 0xffff, C.tlbiAddr(w2, w3), C.tlbiRangeBytes(w0, w2));
         return 0;
       case R.CMDQ_OP_TLBI_NSNH_ALL:
         p.push(C.PEND_TLBI_ALL, 0, 0, 0);
         return 0;
-      case R.CMDQ_OP_CMD_SYNC:
-        this.completePending();
+      case R.CMDQ_OP_CMD_SYNC: {
+        if (p.length !== 0) this.completePending();
         this.counters.syncs++;
-        if (cmd.cs === R.CMDQ_SYNC_0_CS_IRQ && this.params.msi && cmd.addr !== 0) this.memory.writeU32(cmd.addr, cmd.msiData);
+        // CS = IRQ with an MSI address: write MSIDATA there (MSIADDR is bits [51:2] of dword 1)
+        if (((w0 >>> R.CMDQ_SYNC_0_CS_SHIFT) & 3) === R.CMDQ_SYNC_0_CS_IRQ && this.params.msi) {
+          const addr = join64((w2 >>> 2) << 2, w3 & 0xfffff);
+          if (addr !== 0) this.memory.writeU32(addr, w1);
+        }
         return 0;
+      }
       default:
         // ATC_INV, PRI_RESP, RESUME, STALL_TERM need ATS, PRI or stalls, which this SMMU lacks
         return R.CMDQ_ERR_CERROR_ILL_IDX;
