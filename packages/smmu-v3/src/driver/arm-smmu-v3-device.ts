@@ -368,6 +368,14 @@ export class ArmSmmuV3Device {
       cmd.ttl = this.ttl;
       numPages = Math.floor(size / POW2[tg]!);
     }
+    if (range && size === granule && granule === POW2[tg]!) {
+      // one leaf page (every strict unmap of a 4 KiB mapping): one range command of one page
+      cmd.num = 0;
+      cmd.scale = 0;
+      cmd.addr = iova;
+      this.cmdq.issueCmdWithSync(cmd);
+      return;
+    }
     while (iova < end) {
       if (range) {
         if (numPages === 0) break;

@@ -160,7 +160,12 @@ export class ArmSmmuCmdq {
       }
     }
     for (let i = 0; i < n; i++) {
-      queueWrite(memory, q.entry(qIdx(llq.prod, shift)), cmds, 4, i * 4);
+      const at = q.entry(qIdx(llq.prod, shift));
+      const o = i * 4;
+      memory.writeU32(at, cmds[o]!);
+      memory.writeU32(at + 4, cmds[o + 1]!);
+      memory.writeU32(at + 8, cmds[o + 2]!);
+      memory.writeU32(at + 12, cmds[o + 3]!);
       llq.prod = qInc(llq.prod, shift);
     }
     let syncProd = 0;
@@ -172,7 +177,12 @@ export class ArmSmmuCmdq {
         armSmmuCmdqBuildCmd(this.sync, 0, this.syncEnt);
         this.syncBuilt = true;
       }
-      queueWrite(memory, q.entry(qIdx(syncProd, shift)), this.sync, 4);
+      const at = q.entry(qIdx(syncProd, shift));
+      const sw = this.sync;
+      memory.writeU32(at, sw[0]!);
+      memory.writeU32(at + 4, sw[1]!);
+      memory.writeU32(at + 8, sw[2]!);
+      memory.writeU32(at + 12, sw[3]!);
       llq.prod = qInc(llq.prod, shift);
     }
     mmio.writel(q.prodReg, llq.prod);

@@ -365,16 +365,21 @@ export class SmmuV3Hardware implements MmioHandler {
 
   // ---- Command queue ---------------------------------------------------------------------------
 
-  private get cmdqShift(): number {
-    return Math.min(this.cmdqBaseLo & R.Q_BASE_LOG2SIZE_MASK, this.params.cmdqShift);
+  /** CMDQ_BASE decoded at each write of it: the address and log2 of the entries the SMMU uses. */
+  private cmdqBase = 0;
+  private cmdqShift = 0;
+
+  private decodeCmdqBase(): void {
+    this.cmdqBase = join64((this.cmdqBaseLo >>> 5) << 5, this.cmdqBaseHi & 0xfffff);
+    this.cmdqShift = Math.min(this.cmdqBaseLo & R.Q_BASE_LOG2SIZE_MASK, this.params.cmdqShift);
   }
 
   /** Consumes commands from CONS up to PROD, stopping at an erroneous one (CONS.ERR, GERROR.CMDQ_ERR). */
   private processCommands(): void {
-    if (this.processing || (this.cr0 & R.CR0_CMDQEN) === 0 || (this.gerrorActive & R.GERROR_CMDQ_ERR) !== 0) return;
+    if (this.processing || (this.cr0 & R.CR0_CMDQEN) === 0 || ((this.gerror ^ this.gerrorn) & R.GERROR_CMDQ_ERR) !== 0) return;
     this.processing = true;
     const shift = this.cmdqShift;
-    const base = join64((this.cmdqBaseLo >>> 5) << 5, this.cmdqBaseHi & 0xfffff);
+    const base = this.cmdqBase;
     const memory = this.memory;
     const mask = (1 << shift) - 1;
     while (!qEmpty(this.cmdqProd, this.cmdqCons, shift)) {
@@ -657,9 +662,11 @@ export class SmmuV3Hardware implements MmioHandler {
         return;
       case R.CMDQ_BASE:
         this.cmdqBaseLo = v;
+        this.decodeCmdqBase();
         return;
       case R.CMDQ_BASE + 4:
         this.cmdqBaseHi = v;
+        this.decodeCmdqBase();
         return;
       case R.CMDQ_PROD:
         this.cmdqProd = v & ((2 << this.cmdqShift) - 1);

@@ -36,12 +36,14 @@ export class TlbContexts {
     if (this.tags.length === MAX_TLB_CONTEXTS) {
       this.iotlb.invalidateAll();
       this.byTag.clear();
+      this.lastTag = -1;
       this.tags.length = 0;
       this.stage1.length = 0;
       this.globalsCached = false;
       this.onFlush();
     }
     const n = this.tags.length;
+    this.lastTag = -1;
     this.tags.push(tag);
     this.byTag.set(tag, n);
     if (tag < 0x10000) this.stage1.push(n);
@@ -50,6 +52,14 @@ export class TlbContexts {
 
   /** The context of a tag if it has one (invalidations of tags never seen have nothing to do). */
   existing(tag: number): number | undefined {
-    return this.byTag.get(tag);
+    // a strict domain invalidates its own ASID over and over: remember the last answer
+    if (tag === this.lastTag) return this.lastCtx;
+    const ctx = this.byTag.get(tag);
+    this.lastTag = tag;
+    this.lastCtx = ctx;
+    return ctx;
   }
+
+  private lastTag = -1;
+  private lastCtx: number | undefined = undefined;
 }
