@@ -16,7 +16,14 @@ describe('two IOMMU types on one platform bus (RK3288-like)', () => {
     for (const m of ['usb_hsic', 'usb_host2_ohci']) expect(dev(r, m)).toMatchObject({ state: 'bound', dmaOps: 'direct', iommu: { group: null, domain: null } });
     expect(mmu(r, 'vopb_mmu')).toEqual({ name: 'vopb_mmu', driver: null, paging: false, dteAddr: null, domains: [] });
     expect(r.log.some((l) => l.includes('rk_iommu'))).toBe(false);
+    // the data still arrives, but untranslated: the report says so first
     expect(r.workloads.every((w) => w.ok)).toBe(true);
+    expect(r.outcome).toBe('degraded');
+    expect(r.problems.map((p) => [p.kind, p.device])).toEqual([
+      ['iommu-bypass', 'usb_hsic'],
+      ['iommu-bypass', 'usb_host2_ohci'],
+    ]);
+    expect(r.problems[0]!.detail).toMatch(/DMA bypasses vopb_mmu/);
   });
 
   it('2015 without the SMMU: rk_iommu gets the bus ops and translates its masters through arm mappings', async () => {
@@ -26,6 +33,7 @@ describe('two IOMMU types on one platform bus (RK3288-like)', () => {
       expect(mmu(r, mmuName)).toMatchObject({ driver: 'rk_iommu', paging: true, domains: [{ type: 'UNMANAGED', devices: [m] }] });
     }
     expect(r.workloads.every((w) => w.ok && w.bytes > 0)).toBe(true);
+    expect(r.problems).toEqual([]);
   });
 
   it('6.x: per-device ops, both drivers register and every master is translated by its own IOMMU', async () => {
