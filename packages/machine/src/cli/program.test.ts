@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadBoard } from '../board';
 import { buildProgram } from './program';
@@ -126,6 +126,30 @@ describe('traces and replay', () => {
     const loaded = await loadBoard(board);
     // localeCompare would give _x, a, b, B (or another order in another locale)
     expect(loaded.source).toContain('"properties":{"B":2,"_x":3,"a":4,"b":1}');
+  });
+
+  it('replay --board re-runs the recorded order on a changed board and shows both outcomes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmasim-other-'));
+    const scenario = resolve('examples/scenarios/arm64-2015-ordering.yaml');
+    writeFileSync(join(dir, 'bug.yaml'), `extends: ${scenario}\nname: bug\n`);
+    writeFileSync(join(dir, 'fixed.yaml'), `extends: ${scenario}\nname: fixed\nkernel: { profile: linux-6.x, arch: generic, probe: { order: natural } }\n`);
+    const trace = join(dir, 'bug.trace.json');
+    const first = await cli('run', join(dir, 'bug.yaml'), '--json', '--trace', trace);
+    expect(first.code).toBe(0);
+    // the same board: the recorded order is followed everywhere and gives the same report
+    const same = await cli('replay', trace, '--board', join(dir, 'bug.yaml'), '--json');
+    const j = JSON.parse(same.out) as { changes: string[]; followed: number; recordedDecisions: number; recorded: unknown; other: unknown };
+    expect(j.changes).toEqual([]);
+    expect(j.followed).toBe(j.recordedDecisions);
+    expect(JSON.stringify(j.other)).toBe(JSON.stringify(j.recorded));
+    expect(JSON.stringify(j.recorded)).toBe(JSON.stringify(JSON.parse(first.out)));
+    // the fixed profile: side by side, the bypass gone
+    const fixed = await cli('replay', trace, '--board', join(dir, 'fixed.yaml'));
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toMatch(/^ {2}kernel\.profile: was "linux-4\.2", now "linux-6\.x"$/m);
+    expect(fixed.out).toMatch(/^outcome +DEGRADED +OK$/m);
+    expect(fixed.out).toMatch(/^ohci +bound direct no-domain +bound iommu-dma DMA domain \d+ cb \d+$/m);
+    expect(fixed.out).toMatch(/^problems, on fixed \(0\):\n {2}\(none\)$/m);
   });
 
   it('refuses a file that is not a trace', async () => {

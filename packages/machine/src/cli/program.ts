@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ReplayDivergenceError } from '@dmasim/core';
-import { BoardError, exampleBoards, formatIssue, loadBoard, parseBoard } from '../board';
+import { BoardError, exampleBoards, formatIssue, loadBoard, parseBoard, type LoadedBoard } from '../board';
 import { loadBoardWithPlugins, runLoaded } from '../machine/run';
 import { PluginRegistry } from '../machine/plugins';
 import { renderHuman } from '../report/human';
 import type { RunReport } from '../report/types';
 import { boardChanges, makeTrace, readTrace, TraceError, writeTrace } from '../trace/trace';
+import { renderSideBySide, replayOnOtherBoard } from '../trace/replay-other';
 import { runExploreCommand } from './explore-command';
 
 export interface CliIo {
@@ -108,22 +109,38 @@ export function buildProgram(io: CliIo): Cli {
     .argument('<trace>', 'a trace written by `dmasim run --trace`')
     .option('--json', 'print the JSON report')
     .option('--log', 'print the whole kernel log (human output)')
+    .option('--board <other>', 're-run the recorded order on another board (a fixed profile, another defaultDomain) and show both outcomes side by side')
     .description('re-run a recorded run decision by decision; refuses a trace whose board changed')
-    .action(async (path: string, opts: { json?: boolean; log?: boolean }) => {
+    .action(async (path: string, opts: { json?: boolean; log?: boolean; board?: string }) => {
       const trace = readTrace(path);
-      let run;
+      const fromTrace = (): { loaded: LoadedBoard; registry: PluginRegistry } => ({ loaded: parseBoard(JSON.parse(trace.board.source) as unknown, trace.board.file), registry: new PluginRegistry() });
+      let recorded = fromTrace();
       if (existsSync(trace.board.file)) {
-        const { loaded, registry } = await loadBoardWithPlugins(trace.board.file, { overrides: trace.board.overrides ?? [] });
-        if (loaded.hash !== trace.board.hash) {
-          const changes = boardChanges(trace.board.source, loaded.source);
+        const current = await loadBoardWithPlugins(trace.board.file, { overrides: trace.board.overrides ?? [] });
+        if (current.loaded.hash === trace.board.hash) recorded = current;
+        else if (opts.board === undefined) {
+          const changes = boardChanges(trace.board.source, current.loaded.source);
           throw new TraceError(`${path}: the board ${trace.board.file} changed since the trace was recorded:\n  ${changes.join('\n  ')}`);
         }
-        run = runLoaded(loaded, registry, { seed: trace.seed, policy: trace.policy, replay: trace.decisions });
-      } else {
-        const loaded = parseBoard(JSON.parse(trace.board.source) as unknown, trace.board.file);
-        run = runLoaded(loaded, new PluginRegistry(), { seed: trace.seed, policy: trace.policy, replay: trace.decisions });
       }
-      io.out(renderReport(run.report, opts.json === true, opts.log === true));
+      const run = runLoaded(recorded.loaded, recorded.registry, { seed: trace.seed, policy: trace.policy, replay: trace.decisions });
+      if (opts.board === undefined) {
+        io.out(renderReport(run.report, opts.json === true, opts.log === true));
+        return;
+      }
+      const other = await loadBoardWithPlugins(opts.board);
+      const changes = boardChanges(trace.board.source, other.loaded.source, 50);
+      const replayed = replayOnOtherBoard(other.loaded, other.registry, trace.seed, trace.decisions);
+      if (opts.json === true) {
+        io.out(`${JSON.stringify({ trace: path, changes, followed: replayed.followed, recordedDecisions: replayed.recordedDecisions, recorded: run.report, other: replayed.report }, null, 2)}\n`);
+        return;
+      }
+      line(`replay of ${path} (board ${trace.board.name}) on ${other.loaded.file} (board ${other.loaded.board.name})`);
+      line(`board changes (${changes.length}):${changes.length === 0 ? ' none' : ''}`);
+      for (const c of changes) line(`  ${c}`);
+      line(`recorded order followed at ${replayed.followed} of ${replayed.recordedDecisions} decisions (items the other board adds keep its policy's order)`);
+      line();
+      for (const l of renderSideBySide({ title: 'recorded', report: run.report }, { title: `on ${other.loaded.board.name}`, report: replayed.report })) line(l);
     });
 
   withSetOption(program.command('explore'))
