@@ -261,7 +261,7 @@ export const WorkloadSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const BoardSchema = z.strictObject({
-  $schema: z.string().optional().meta(doc('the JSON Schema of board files, for editors', 'https://json-schema.org/draft-07/schema#')),
+  $schema: z.string().optional().meta(doc('where editors find this schema (JSON boards; YAML boards use the yaml-language-server modeline instead)', '../../packages/machine/board.schema.json')),
   name: name(doc('the board name, shown in reports', 'rpi4')),
   description: z.string().optional().meta(doc('one line shown by `dmasim boards`', 'Raspberry Pi 4 Model B, 4 GiB')),
   extends: z
