@@ -1,3 +1,6 @@
+import { EINVAL } from '@dmasim/core';
+import { propertyShapeOk } from './fwnode-shapes';
+
 /**
  * A firmware node: the DT-like property bag a device (or an IOMMU) is described by. Typed accessors
  * cover the properties the DMA stack reads; anything else is kept as an arbitrary property.
@@ -52,6 +55,8 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
 
 export class FwNode {
   private readonly props = new Map<string, PropValue>();
+  /** Known properties whose value has the wrong shape: present, but every typed read fails. */
+  private readonly malformed = new Map<string, unknown>();
   /** `compatible`, kept beside the map: bus matching reads it once per driver for every device. */
   private compat: readonly string[] = NO_STRINGS;
 
@@ -72,21 +77,35 @@ export class FwNode {
   set<K extends keyof KnownProps>(key: K, value: KnownProps[K]): void;
   set(key: string, value: PropValue): void;
   set(key: string, value: PropValue): void {
-    this.props.set(key, value);
-    if (key === 'compatible') this.compat = (value as readonly string[] | undefined) ?? NO_STRINGS;
+    // a one-string compatible is the one-entry string list it is in a DT
+    const v: unknown = key === 'compatible' && typeof value === 'string' ? [value] : value;
+    this.delete(key);
+    if (!propertyShapeOk(key, v)) {
+      this.malformed.set(key, v);
+      return;
+    }
+    this.props.set(key, v as PropValue);
+    if (key === 'compatible') this.compat = v as readonly string[];
   }
 
   has(key: string): boolean {
-    return this.props.has(key);
+    return this.props.has(key) || this.malformed.has(key);
+  }
+
+  /** What a typed read of `key` returns: 0, -EINVAL for a malformed value (of_property_read_*), or undefined when absent. */
+  readError(key: string): number | undefined {
+    if (this.malformed.has(key)) return -EINVAL;
+    return this.props.has(key) ? 0 : undefined;
   }
 
   delete(key: string): void {
     this.props.delete(key);
+    this.malformed.delete(key);
     if (key === 'compatible') this.compat = NO_STRINGS;
   }
 
   keys(): string[] {
-    return [...this.props.keys()];
+    return [...this.props.keys(), ...this.malformed.keys()];
   }
 
   get compatible(): readonly string[] {

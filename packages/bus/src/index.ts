@@ -11,3 +11,4 @@ export * from './platform';
 export * from './amba';
 export * from './pci/index';
 export * from './di';
+export * from './fwnode-shapes';

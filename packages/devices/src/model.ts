@@ -72,6 +72,9 @@ export interface WorkloadContext {
   device(name: string): Device | undefined;
 }
 
+/** Register window of a model that declares none. */
+export const DEFAULT_MMIO_WINDOW = 0x1000;
+
 /** One entry of the plugin table. */
 export interface DeviceModel {
   readonly name: string;
@@ -81,6 +84,11 @@ export interface DeviceModel {
   readonly pciIds?: readonly string[];
   /** Workload kinds `runWorkload` accepts. */
   readonly workloads: readonly string[];
+  /**
+   * Bytes of the register window the hardware maps (default `DEFAULT_MMIO_WINDOW`, 4 KiB), known
+   * before any hardware is built so board validation can find overlapping windows.
+   */
+  readonly mmioSize?: number;
   createHardware(ctx: HardwareContext, spec: DeviceSpec): DeviceHardware;
   /** The drivers to register for this model (once per machine, whatever the number of devices). */
   drivers(ctx: DriverContext): DeviceDriver[];

@@ -13,6 +13,7 @@ export const nvmeModel: DeviceModel = {
   name: 'qemu-nvme',
   pciIds: ['1b36:0010'],
   workloads: ['nvme-io'],
+  mmioSize: NvmeHw.MMIO_SIZE,
   createHardware: (ctx) => new NvmeHw(ctx),
   drivers: (ctx) => [nvmeDriver(ctx.core, ctx.bus)],
   runWorkload: (ctx, params) => {

@@ -32,7 +32,9 @@ interface Cq {
  * (CSTS.CFS).
  */
 export class NvmeHw extends MmioDeviceHw {
-  readonly mmioSize = 0x2000;
+  /** BAR 0: registers and doorbells. */
+  static readonly MMIO_SIZE = 0x2000;
+  readonly mmioSize = NvmeHw.MMIO_SIZE;
   readonly pciFunction = new PciFunctionHw({ vendor: 0x1b36, device: 0x0010, classCode: 0x010802, subsystemVendor: 0x1af4, subsystem: 0x1100 });
   readonly disk = new SparseDisk(2 ** 24);
   private cc = 0;

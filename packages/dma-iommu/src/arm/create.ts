@@ -78,6 +78,8 @@ function seedLayout(size: number, o: ArmSeedMappingOptions): Layout | number {
   const growSize = o.growSize ?? 0;
   const maxSize = o.maxSize ?? size;
   if (!Number.isInteger(order) || order < 0) return -EINVAL;
+  // "currently only 32-bit DMA address space is supported" (also refuses NaN and negative sizes)
+  if (!(size > 0 && size <= dmaBitMask(32) + 1)) return -ERANGE;
   // count = size >> (PAGE_SHIFT + order); a mapping smaller than one bit is refused
   const count = Math.floor(size / pow2(PAGE_SHIFT + order));
   if (count === 0) return -EINVAL;

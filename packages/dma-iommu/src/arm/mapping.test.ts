@@ -181,6 +181,11 @@ describe('arm dma_iommu_mapping: the reviewer\'s simple form', () => {
     expect(armIommuCreateMappingSimple(r.env, r.bus, BASE, 2 * KiB)).toBe(-EINVAL);
   });
 
+  it('the posted form refuses more than 32 bits too, and NaN or negative sizes (a board once asked for 2^53 - 1 bytes)', () => {
+    const r = armRig(64 * MiB);
+    for (const size of [2 ** 53 - 1, 4 * GiB + 4 * KiB, Number.NaN, -4 * KiB]) expect(armIommuCreateMapping(r.env, r.bus, BASE, size)).toBe(-ERANGE);
+  });
+
   it('serves the Calxeda churn from a single page of bits', () => {
     const m = create(128 * MiB, { variant: 'simple' });
     expect(churn(m, 2000, 256).failedAt).toBeNull();

@@ -6,6 +6,19 @@ import { master, rig } from './test-setup';
 import type { FakeDomain } from './testing';
 import { IOMMU_READ } from './types';
 
+describe('malformed firmware (found by the board fuzzer)', () => {
+  it('an iommus property that is not phandle+args fails of_iommu_configure with -EINVAL and is logged, not thrown', () => {
+    const { core, bus, smmu, log } = rig();
+    core.iommuSubsysInit([bus]);
+    expect(core.iommuDeviceRegister(smmu.iommu)).toBe(0);
+    const dev = master('m3', null);
+    dev.fwnode.set('iommus', 65535 as unknown as []);
+    expect(core.ofIommuConfigure(dev)).toBe(-EINVAL);
+    expect(core.iommuDmaConfigure(dev)).toBe(0);
+    expect(log.lines.map((l) => l.text)).toContain('m3: iommu configuration for device failed with -EINVAL');
+  });
+});
+
 describe('default domains (later kernels: per-device probe)', () => {
   it('gives each device its own group and DMA domain, group ids in allocation order', () => {
     const { core, bus, smmu, log } = rig();

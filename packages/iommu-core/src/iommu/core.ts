@@ -250,6 +250,8 @@ export class IommuCore {
     if (pdev !== null) {
       const np = this.pci?.hostBridgeNode?.(dev) ?? null;
       if (np === null || !np.has('iommu-map')) return -ENODEV;
+      const mapErr = np.readError('iommu-map') ?? 0; // a malformed map fails to parse (-EINVAL)
+      if (mapErr !== 0) return mapErr;
       // Every requester id the device's DMA may carry gets its own stream id.
       return pciForEachDmaAlias(pdev, (_fn, alias) => {
         const m = ofMapId(np, alias, this.log);
@@ -258,6 +260,8 @@ export class IommuCore {
         return this.ofIommuXlate(dev, m.target, [m.idOut]);
       });
     }
+    const parseErr = dev.fwnode.readError('iommus') ?? 0; // of_parse_phandle_with_args on malformed cells: -EINVAL
+    if (parseErr !== 0) return parseErr;
     const specs = dev.fwnode.get('iommus');
     if (specs === undefined || specs.length === 0) return -ENODEV;
     for (const spec of specs) {

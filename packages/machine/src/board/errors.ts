@@ -12,6 +12,9 @@ export interface BoardIssue {
   readonly warning?: boolean;
 }
 
+/** Issues a BoardError's message lists; a board broken in a thousand places shows the first ones. */
+const MAX_LISTED_ISSUES = 50;
+
 /** Host-level error for a board that cannot be used. Names the file, the path in it and the reason. */
 export class BoardError extends Error {
   /** `warnings`: what else `dmasim validate` shows about the board (not part of the message). */
@@ -19,7 +22,9 @@ export class BoardError extends Error {
     readonly issues: readonly BoardIssue[],
     readonly warnings: readonly BoardIssue[] = [],
   ) {
-    super(issues.map(formatIssue).join('\n'));
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+    if (issues.length > MAX_LISTED_ISSUES) listed.push(`... and ${issues.length - MAX_LISTED_ISSUES} more problems`);
+    super(listed.join('\n'));
     this.name = 'BoardError';
   }
 }

@@ -10,3 +10,7 @@ export * from './origin';
 export * from './overrides';
 export * from './suggest';
 export * from './warnings';
+export * from './yaml-text';
+export * from './properties';
+export * from './limits';
+export * from './mmio-windows';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
@@ -10,6 +10,7 @@ import { mergeTracked, type Tracked } from './merge';
 import { builtinModels, type ModelCatalogue } from './models';
 import { fileOrigin, locate, type Origin, yamlOrigin } from './origin';
 import { type AppliedOverride, applyOverrides } from './overrides';
+import { checkBoardDepth, checkBoardFileSize, yamlBoardToJs } from './yaml-text';
 
 /** Where the example boards live. */
 export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../../examples/boards');
@@ -97,6 +98,7 @@ interface FinishContext {
 }
 
 function finishBoard(raw: unknown, file: string, chain: string[], ctx: FinishContext): LoadedBoard {
+  checkBoardDepth(raw, file);
   const { board, errors, warnings } = checkBoard(raw, file, ctx.models ?? builtinModels());
   const place = (i: PlacedIssue): BoardIssue => placeIssue(i, ctx.origin ?? fileOrigin(file), ctx.applied ?? []);
   const allErrors = [...(ctx.pending ?? []), ...sortByPosition(errors.map(place))];
@@ -138,6 +140,7 @@ async function readLayered(file: string, chain: string[], visiting: string[] = [
   }
   const layer = await readBoardFile(file);
   const raw = layer.value;
+  checkBoardDepth(raw, file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new BoardError([{ file, path: '', message: 'expected a board: a mapping with name, memory, buses, ...', found: describeValue(raw) }]);
   }
@@ -172,8 +175,10 @@ async function readBoardFile(file: string): Promise<Tracked> {
   }
   let text: string;
   try {
+    checkBoardFileSize(statSync(file).size, file);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof BoardError) throw e;
     throw new BoardError([{ file, path: '', message: `cannot read: ${(e as Error).message}` }]);
   }
   const lines = new LineCounter();
@@ -184,6 +189,7 @@ async function readBoardFile(file: string): Promise<Tracked> {
     } catch (e) {
       throw new BoardError([{ file, path: '', message: `invalid JSON: ${(e as Error).message}` }]);
     }
+    checkBoardDepth(value, file);
     // JSON is YAML: the YAML parser gives the positions
     const doc = parseDocument(text, { lineCounter: lines });
     return { value, origin: doc.errors.length === 0 ? yamlOrigin(doc.contents, file, lines) : fileOrigin(file) };
@@ -192,7 +198,7 @@ async function readBoardFile(file: string): Promise<Tracked> {
   if (doc.errors.length > 0) {
     throw new BoardError(doc.errors.map((e) => ({ file, path: '', message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}) })));
   }
-  return { value: doc.toJS() as unknown, origin: yamlOrigin(doc.contents, file, lines) };
+  return { value: yamlBoardToJs(doc, file), origin: yamlOrigin(doc.contents, file, lines) };
 }
 
 function canonicalJson(v: unknown): string {

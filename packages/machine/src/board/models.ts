@@ -1,3 +1,4 @@
+import { DEFAULT_MMIO_WINDOW, deviceModels, type DeviceModel } from '@dmasim/devices';
 import type { IommuBoardEntry, IommuModel } from '@dmasim/iommu-core';
 import { BUILTIN_IOMMU_MODELS } from '../machine/builtin-plugins';
 import { IOMMU_COMMON_KEYS, type BoardIommu } from './schema';
@@ -17,6 +18,15 @@ export interface ModelCatalogue {
   readonly iommuCompatibles: ReadonlyMap<string, IommuModelCheck>;
   /** compatible or PCI id → one line saying which model serves it (for the JSON Schema). */
   readonly descriptions?: ReadonlyMap<string, string>;
+  /** compatible or "vvvv:dddd" → bytes of the model's register window (absent: 4 KiB). */
+  readonly mmioSizes?: ReadonlyMap<string, number>;
+}
+
+/** The register window each model declares, by compatible and PCI id. */
+export function mmioSizesOf(models: readonly DeviceModel[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of models) for (const key of [...(m.compatibles ?? []), ...(m.pciIds ?? []).map((id) => id.toLowerCase())]) out.set(key, m.mmioSize ?? DEFAULT_MMIO_WINDOW);
+  return out;
 }
 
 export function pciIdKey(vendor: number, device: number): string {
@@ -55,5 +65,6 @@ export function builtinModels(): ModelCatalogue {
       ['1b36:0005', ['dma-selftest']],
     ]),
     iommuCompatibles: new Map(BUILTIN_IOMMU_MODELS.flatMap((m) => m.compatibles.map((c) => [c, m] as const))),
+    mmioSizes: mmioSizesOf(deviceModels),
   };
 }

@@ -1,11 +1,11 @@
-import { hex, rangesOverlap } from '@dmasim/core';
+import { hex } from '@dmasim/core';
 import type { Board } from './schema';
 import type { BoardIssue } from './errors';
 import { iommuBoardEntry, type ModelCatalogue, pciIdKey } from './models';
 import { suggestion } from './suggest';
-
-/** MMIO size assumed for a device that gives none. */
-export const DEFAULT_DEVICE_MMIO_SIZE = 0x1000;
+import { validateLimits } from './limits';
+import { overlapPairs, validateMmioWindows } from './mmio-windows';
+import { validateProperties } from './properties';
 
 /**
  * Checks what the schema cannot: references between parts, overlaps, duplicates, and limits of the
@@ -45,28 +45,15 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
   // ---- memory ---------------------------------------------------------------------------------
   board.memory.forEach((m, i) => {
     if (m.size === 0) add(`memory[${i}].size`, 'expected a non-zero size', '0');
-    board.memory.forEach((o, j) => {
-      if (j > i && rangesOverlap(m.base, m.size, o.base, o.size)) {
-        add(`memory[${j}]`, `RAM region overlaps memory[${i}] (${hex(m.base)}-${hex(m.base + m.size - 1)})`, `${hex(o.base)}-${hex(o.base + o.size - 1)}`);
-      }
-    });
   });
+  for (const [i, j] of overlapPairs(board.memory)) {
+    const m = board.memory[i]!;
+    const o = board.memory[j]!;
+    add(`memory[${j}]`, `RAM region overlaps memory[${i}] (${hex(m.base)}-${hex(m.base + m.size - 1)})`, `${hex(o.base)}-${hex(o.base + o.size - 1)}`);
+  }
 
   // ---- MMIO -----------------------------------------------------------------------------------
-  const mmio: { path: string; base: number; size: number }[] = [];
-  board.iommus.forEach((m, i) => mmio.push({ path: `iommus[${i}]`, base: m.base, size: m.size }));
-  board.devices.forEach((d, i) => {
-    if (d.base !== undefined) mmio.push({ path: `devices[${i}]`, base: d.base, size: d.size ?? DEFAULT_DEVICE_MMIO_SIZE });
-  });
-  mmio.forEach((r, i) => {
-    for (let j = 0; j < i; j++) {
-      const o = mmio[j]!;
-      if (rangesOverlap(r.base, r.size, o.base, o.size)) add(`${r.path}.base`, `MMIO range overlaps ${o.path} (${hex(o.base)}-${hex(o.base + o.size - 1)})`, `${hex(r.base)}-${hex(r.base + r.size - 1)}`);
-    }
-    board.memory.forEach((m, k) => {
-      if (rangesOverlap(r.base, r.size, m.base, m.size)) add(`${r.path}.base`, `MMIO range overlaps RAM memory[${k}] (${hex(m.base)}-${hex(m.base + m.size - 1)})`, hex(r.base));
-    });
-  });
+  for (const issue of validateMmioWindows(board, file, models)) issues.push(issue);
 
   // ---- IOMMUs ---------------------------------------------------------------------------------
   const streamOwners = new Map<string, { who: string; shared: boolean }>(); // "iommu:sid" → first claim
@@ -117,11 +104,9 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
       if (!iommus.has(b.iommuMap.iommu)) missingRef(`buses[${i}].iommuMap.iommu`, 'an IOMMU', b.iommuMap.iommu, iommus.keys());
     }
     const ranges = b.dmaRanges ?? [];
+    for (const [j, k] of overlapPairs(ranges.map((r) => ({ base: r.bus, size: r.size })))) add(`buses[${i}].dmaRanges[${k}]`, `bus addresses overlap dmaRanges[${j}]`, hex(ranges[k]!.bus));
     ranges.forEach((r, j) => {
       if (r.size === 0) add(`buses[${i}].dmaRanges[${j}].size`, 'expected a non-zero size', '0');
-      ranges.forEach((o, k) => {
-        if (k > j && rangesOverlap(r.bus, r.size, o.bus, o.size)) add(`buses[${i}].dmaRanges[${k}]`, `bus addresses overlap dmaRanges[${j}]`, hex(o.bus));
-      });
       // A child's dma-ranges CPU side is the parent's bus address space: it must be inside a parent window.
       const parent = b.parent !== undefined ? buses.get(b.parent) : undefined;
       if (parent?.dmaRanges !== undefined && parent.dmaRanges.length > 0) {
@@ -190,5 +175,6 @@ export function validateBoard(board: Board, file: string, models: ModelCatalogue
     }
   });
 
+  for (const issue of [...validateProperties(board, file), ...validateLimits(board, file)]) issues.push(issue);
   return issues;
 }

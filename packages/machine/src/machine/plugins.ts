@@ -2,9 +2,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deviceModels as builtinDeviceModels, type DeviceModel } from '@dmasim/devices';
 import type { IommuModel } from '@dmasim/iommu-core';
-import type { ModelCatalogue } from '../board/models';
+import { mmioSizesOf, type ModelCatalogue } from '../board/models';
 import { BoardError } from '../board/errors';
 import { BUILTIN_IOMMU_MODELS } from './builtin-plugins';
+import { deviceModelProblem } from './plugin-check';
 
 /**
  * The plugin registry of a machine: device models by DT compatible or PCI vendor:device, IOMMU
@@ -65,6 +66,7 @@ export class PluginRegistry {
         ...[...this.byCompatible, ...this.byPciId].map(([k, m]): [string, string] => [k, describe(m)]),
         ...[...this.iommuByCompatible].map(([c, m]): [string, string] => [c, m.descriptions?.[c] ?? `${m.name} IOMMU model`]),
       ]),
+      mmioSizes: mmioSizesOf(this.models),
     };
   }
 }
@@ -91,7 +93,11 @@ export async function loadPlugins(registry: PluginRegistry, paths: readonly stri
       if (problem !== null) fail(`iommuModels[${j}] is not an IommuModel: ${problem}`);
       registry.addIommu(m as IommuModel);
     }
-    for (const m of (deviceModels ?? []) as DeviceModel[]) registry.add(m);
+    for (const [j, m] of ((deviceModels ?? []) as unknown[]).entries()) {
+      const problem = deviceModelProblem(m);
+      if (problem !== null) fail(`deviceModels[${j}] of the plugin module: ${problem}`);
+      registry.add(m as DeviceModel);
+    }
   }
 }
 
