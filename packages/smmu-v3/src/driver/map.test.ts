@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GFP_KERNEL, TranslatingDmaPort } from '@dmasim/core';
-import { IOMMU_READ, IOMMU_WRITE, iommuMap, iommuUnmap } from '@dmasim/iommu-core';
+import { IOMMU_READ, IOMMU_WRITE, IommuIotlbGather, iommuFlushIotlbAll, iommuIotlbSync, iommuMap, iommuUnmap, iommuUnmapFast } from '@dmasim/iommu-core';
 import { SmmuV3DmaHop } from '../hw/dma-hop';
 import { makeV3Rig, type V3Rig } from './test-setup';
 
@@ -136,5 +136,50 @@ describe('DMA through arm-smmu-v3 domains', () => {
     expect(r.core.memory.readBytes(page, 512)).toEqual(pattern(512, 5));
     // the other function's stream has its own domain: the nvme mapping is not visible to it
     expect(portFor(r, 16).read(IOVA, new Uint8Array(4)).ok).toBe(false);
+  });
+});
+
+describe('stage-2 domains on an SMMUv3 without stage 1', () => {
+  it('translates through the STE’s VTCR and S2TTB, and reports a stage-2 F_TRANSLATION with the IPA', () => {
+    const r = makeV3Rig({ hw: { stage1: false, stage2: true, vmid16: true } });
+    const dev = r.master('sata', [0x30]);
+    const domain = r.iommu.iommuGetDmaDomain(dev)!;
+    expect((domain as unknown as { stage: string; s2Cfg: { vmid: number } }).stage).toBe('s2');
+    expect((domain as unknown as { s2Cfg: { vmid: number } }).s2Cfg.vmid).toBe(1);
+    const page = r.core.pages.allocPages(0, GFP_KERNEL)!;
+    expect(iommuMap(domain, IOVA, page, 4096, IOMMU_READ | IOMMU_WRITE)).toBe(0);
+    expect(portFor(r, 0x30).write(IOVA + 16, pattern(32, 4)).ok).toBe(true);
+    expect(r.core.memory.readBytes(page + 16, 32)).toEqual(pattern(32, 4));
+    expect(iommuUnmap(domain, IOVA, 4096)).toBe(4096);
+    expect(portFor(r, 0x30).read(IOVA, new Uint8Array(8)).ok).toBe(false);
+    const mark = r.core.log.lines.length;
+    r.irqs();
+    // dword 1: RnW (read) and S2 set, CLASS = IN; dword 3: the IPA
+    expect(r.lines(mark).slice(1)).toEqual([
+      'arm-smmu-v3 9050000.smmuv3: \t0x0000003000000010',
+      'arm-smmu-v3 9050000.smmuv3: \t0x0000028800000000',
+      'arm-smmu-v3 9050000.smmuv3: \t0x00000000fffff000',
+      'arm-smmu-v3 9050000.smmuv3: \t0x00000000fffff000',
+    ]);
+  });
+});
+
+describe('lazy (DMA_FQ) domains', () => {
+  it('leave the IOTLB entry of a queued unmap live until the flush queue flushes the ASID', () => {
+    const r = makeV3Rig({ strict: false });
+    const dev = r.master('nic', [0x40]);
+    const domain = r.iommu.iommuGetDmaDomain(dev)!;
+    expect(domain.type).toBe('DMA_FQ');
+    const page = r.core.pages.allocPages(0, GFP_KERNEL)!;
+    iommuMap(domain, IOVA, page, 4096, IOMMU_READ | IOMMU_WRITE);
+    expect(r.hw.translate(0x40, IOVA, 'read').ok).toBe(true);
+    const gather = new IommuIotlbGather();
+    gather.queued = true;
+    expect(iommuUnmapFast(domain, IOVA, 4096, gather)).toBe(4096);
+    iommuIotlbSync(domain, gather);
+    // the window a flush queue leaves open: the device still reaches the freed page
+    expect(r.hw.translate(0x40, IOVA, 'read')).toMatchObject({ ok: true, phys: page });
+    iommuFlushIotlbAll(domain);
+    expect(r.hw.translate(0x40, IOVA, 'read').ok).toBe(false);
   });
 });
