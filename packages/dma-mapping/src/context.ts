@@ -16,6 +16,8 @@ export interface DmaMappingContextOptions {
   readonly swiotlb?: SwiotlbPort | null;
   /** `swiotlb=force`. */
   readonly swiotlbForce?: boolean;
+  /** CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC (arm64, 6.5+): dma_kmalloc_needs_bounce in dma-direct. */
+  readonly kmallocBounce?: boolean;
   /** CONFIG_DMA_API_DEBUG: false/absent = off, true = kernel defaults, or options. */
   readonly dmaDebug?: boolean | DmaDebugOptions;
 }
@@ -55,6 +57,7 @@ export class DmaMappingContext {
       log: this.log,
       swiotlb: this.swiotlb,
       forceBounce: options.swiotlbForce ?? false,
+      kmallocBounce: options.kmallocBounce ?? false,
     });
   }
 

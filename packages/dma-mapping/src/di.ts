@@ -21,6 +21,8 @@ export interface DmaMappingRegisterOptions {
   readonly dmaDebug?: boolean | DmaDebugOptions;
   /** `swiotlb=force`. */
   readonly swiotlbForce?: boolean;
+  /** CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC (arm64, 6.5+). */
+  readonly kmallocBounce?: boolean;
   /**
    * The machine's swiotlb; by default the one registered under SwiotlbTokens.Swiotlb, if any (build
    * it with `reach: dmaDirectReach` so it knows where devices reach). null: no swiotlb.
@@ -42,6 +44,7 @@ export function register(container: Container, options: DmaMappingRegisterOption
     log: container.resolve<KernelLog>(CoreTokens.KernelLog),
     swiotlb: tlb === null ? null : swiotlbPortFor(tlb),
     swiotlbForce: options.swiotlbForce ?? false,
+    kmallocBounce: options.kmallocBounce ?? false,
     dmaDebug: options.dmaDebug ?? false,
   });
   container.register(DmaMappingTokens.Context, { useValue: ctx });

@@ -6,6 +6,7 @@ export * from './direct/translate';
 export * from './direct/cache-sync';
 export * from './direct/swiotlb-port';
 export * from './direct/dma-direct';
+export * from './direct/kmalloc-bounce';
 export * from './debug/messages';
 export * from './debug/dma-debug';
 export * from './context';

@@ -30,6 +30,7 @@ import type { DmaCoherentBuffer, DmaMapOps } from '../ops/dma-map-ops';
 import type { Scatterlist, SgTable } from '../scatterlist/sg-table';
 import { archDmaPrepCoherent, archSyncDmaForCpu, archSyncDmaForDevice } from './cache-sync';
 import type { SwiotlbPort } from './swiotlb-port';
+import { dmaKmallocNeedsBounce } from './kmalloc-bounce';
 import { dmaCapable, dmaCoherentLimit, dmaStreamingLimit, dmaToPhys, formatDmaAddr, formatMaskHex, physToDma } from './translate';
 
 /** What dma-direct works on: the machine's memory, cache, pages, log and (optionally) swiotlb. */
@@ -42,6 +43,8 @@ export interface DmaDirectEnv {
   readonly swiotlb: SwiotlbPort | null;
   /** `swiotlb=force`: every streaming mapping bounces. */
   readonly forceBounce: boolean;
+  /** CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC (arm64, 6.5+): small buffers of non-coherent devices bounce. */
+  readonly kmallocBounce?: boolean;
 }
 
 const SIZE_MAX = Number.MAX_SAFE_INTEGER;
@@ -71,7 +74,9 @@ export class DmaDirectOps implements DmaMapOps {
     const phys = pagePhys + offset;
     const dmaAddr = physToDma(dev, phys);
     if (this.isForceBounce(dev)) return this.swiotlbMap(dev, phys, size, dir, attrs);
-    if (!dmaCapable(dev, dmaAddr, size)) {
+    // dma_direct_map_page: unreachable, or (6.5+) a small kmalloc buffer a non-coherent device would share a cache line of
+    // (without an active swiotlb both end in the overflow WARN, as in the kernel)
+    if (!dmaCapable(dev, dmaAddr, size) || (this.env.kmallocBounce === true && dmaKmallocNeedsBounce(dev, size, dir))) {
       if (this.env.swiotlb?.isActive(dev) === true) return this.swiotlbMap(dev, phys, size, dir, attrs);
       this.env.log.warnOnce(
         'kernel/dma/direct.h dma_direct_map_page',

@@ -21,6 +21,7 @@ export interface TestMachineOptions {
   /** Options of the machine's swiotlb (built with dma-direct's reach); absent = no swiotlb. */
   readonly swiotlb?: SwiotlbOptions;
   readonly swiotlbForce?: boolean;
+  readonly kmallocBounce?: boolean;
   readonly dmaDebug?: boolean | DmaDebugOptions;
 }
 
@@ -34,6 +35,7 @@ export function makeMachine(options: TestMachineOptions = {}): TestMachine {
     ...core,
     swiotlb: tlb === null ? null : swiotlbPortFor(tlb),
     swiotlbForce: options.swiotlbForce ?? false,
+    kmallocBounce: options.kmallocBounce ?? false,
     dmaDebug: options.dmaDebug ?? false,
   });
   return { core, ctx, tlb };

@@ -115,3 +115,8 @@ export function swiotlbPlan(board: Board, zones: ZoneLimits): SwiotlbPlan | null
   }
   return { size: t.size, ...areas };
 }
+
+/** CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC: arm64 from 6.5 (`swiotlb.kmallocBounce`), nowhere else. */
+export function kmallocBounceOf(board: Board): boolean {
+  return board.kernel.arch === 'arm64' && board.kernel.profile === 'linux-6.x' && board.kernel.swiotlb.kmallocBounce;
+}

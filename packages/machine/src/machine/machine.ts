@@ -21,7 +21,7 @@ import { iommuBoardEntry } from '../board/models';
 import { buildReport } from '../report/build';
 import type { RunReport, WorkloadReport } from '../report/types';
 import { buildHardware, iommusProperty, type BuiltHardware, type MachineDevice } from './hardware';
-import { swiotlbPlan, zoneLimits } from './kernel-memory';
+import { kmallocBounceOf, swiotlbPlan, zoneLimits } from './kernel-memory';
 import { installArmLayer, installBaseDmaConfigure, installDmaDebugBusHooks, opsLayerOf, type OpsLayer } from './kernel';
 import { boardIrqs, deviceCoherent, dmaParamsFromRanges, dmaRangesFor, IrqNumbers, parseBdf } from './layout';
 import { MachinePciTopology } from './pci-topology';
@@ -99,7 +99,7 @@ export class Machine {
     const tlbOpts = board.kernel.swiotlb;
     const plan = swiotlbPlan(board, zones);
     this.swiotlb = plan === null ? null : registerSwiotlb(c, { ...plan, dynamic: tlbOpts.dynamic, perBufferOrder: tlbOpts.perBufferOrder, force: tlbOpts.force, reach: dmaDirectReach });
-    this.dma = registerDmaMapping(c, { dmaDebug: board.kernel.dmaDebug ? { checkSg: board.kernel.dmaDebugSg } : false, swiotlbForce: tlbOpts.force });
+    this.dma = registerDmaMapping(c, { dmaDebug: board.kernel.dmaDebug ? { checkSg: board.kernel.dmaDebugSg } : false, swiotlbForce: tlbOpts.force, kmallocBounce: kmallocBounceOf(board) });
     this.iommu = registerIommu(c, { defaultDomainPolicy: board.kernel.defaultDomain, strict: board.kernel.strict, profile });
     this.iommu.pci = new MachinePciTopology(() => this.pciFunctions);
     this.iommu.deferredProbeCheckState = (dev) => this.bus.core.deferredProbeCheckState(dev);
