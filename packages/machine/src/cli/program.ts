@@ -10,6 +10,8 @@ import type { RunReport } from '../report/types';
 import { boardChanges, makeTrace, readTrace, TraceError, writeTrace } from '../trace/trace';
 import { renderSideBySide, replayOnOtherBoard } from '../trace/replay-other';
 import { runExploreCommand } from './explore-command';
+import { Machine } from '../machine/machine';
+import { buildInfo, renderInfo } from '../info';
 
 export interface CliIo {
   out(text: string): void;
@@ -184,6 +186,18 @@ export function buildProgram(io: CliIo): Cli {
       for (const w of loaded.warnings) io.err(`${formatIssue(w)}\n`);
       line(`${file}: valid board "${board.name}"${chain.length > 1 ? ` (extends ${chain.slice(0, -1).join(' <- ')})` : ''}${loaded.warnings.length > 0 ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : ''}`);
       line(`  ${board.memory.length} RAM region(s), ${board.buses.length} bus(es), ${board.iommus.length} IOMMU(s), ${board.devices.length} device(s), ${board.workloads.length} workload(s)`);
+    });
+
+  withSetOption(program.command('info'))
+    .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .option('--json', 'print the JSON form')
+    .description('show the resolved board, its address map, DMA windows and limits, IRQs and the IOMMU topology after boot')
+    .action(async (ref: string, opts: { json?: boolean; set?: string[] }) => {
+      const { loaded, registry } = await loadBoardWithPlugins(ref, { overrides: opts.set ?? [] });
+      const machine = new Machine(loaded, { registry });
+      machine.boot();
+      const info = buildInfo(machine);
+      io.out(opts.json === true ? `${JSON.stringify(info, null, 2)}\n` : renderInfo(info));
     });
 
   program

@@ -117,7 +117,7 @@ export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
 }
 
 /** The report's dmaLimit; a limit past what a number holds is the mask itself, printed as the kernel prints it. */
-function dmaLimitHex(dev: Device): string {
+export function dmaLimitHex(dev: Device): string {
   const limit = dmaDirectPhysLimit(dev);
   return limit >= Number.MAX_SAFE_INTEGER ? `0x${bitMaskHex(dev.dma.maskBits)}` : hex(limit);
 }
