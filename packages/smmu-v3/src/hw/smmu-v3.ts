@@ -1,5 +1,5 @@
 import type { CpuCache, IrqLine, MmioBus, MmioHandler, MmioRegion, PhysicalMemory } from '@dmasim/core';
-import { ASID_GLOBAL, LpaeWalker, PERM_UNPRIV_READ, PERM_UNPRIV_WRITE } from '@dmasim/smmu';
+import { ASID_GLOBAL, LpaeWalker, PERM_UNPRIV_READ, PERM_UNPRIV_WRITE } from '@dmasim/smmu/hw';
 import { join64, qEmpty, qFull, qIdx, qInc, qOvf } from '../words';
 import * as C from './commands';
 import { encodeEvent, type EventFields } from './events';

@@ -1,5 +1,5 @@
 import type { PhysicalMemory } from '@dmasim/core';
-import { prepareWalkConfig, type PreparedWalkConfig } from '@dmasim/smmu';
+import { prepareWalkConfig, type PreparedWalkConfig } from '@dmasim/smmu/hw';
 import { TWO_32 } from '../words';
 import * as R from './regs';
 

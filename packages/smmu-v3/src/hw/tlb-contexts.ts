@@ -1,4 +1,4 @@
-import { Iotlb } from '@dmasim/smmu';
+import { Iotlb } from '@dmasim/smmu/hw';
 
 /** Translation contexts the IOTLB tells apart at once; the next new one flushes it (a TLB may forget). */
 export const MAX_TLB_CONTEXTS = 64;

@@ -4,7 +4,7 @@
  * commands pushed onto the command queue.
  */
 import { createCoreServices, MiB, type CoreServices } from '@dmasim/core';
-import { LpaeTestTables } from '@dmasim/smmu';
+import { LpaeTestTables } from '@dmasim/smmu/hw';
 import { hi32, lo32, qIdx, qInc } from '../../words';
 import * as R from '../regs';
 import { SmmuV3Hardware, type SmmuV3HardwareOptions } from '../smmu-v3';
