@@ -3,6 +3,7 @@ import { FwNode, pciBusAddOrder, register as registerBus, type BusServices, type
 import {
   createMachineContainer,
   dmaBitMask,
+  hex,
   KernelOops,
   register as registerCore,
   type CoreServices,
@@ -68,6 +69,8 @@ export class Machine {
   readonly dmaIommu: DmaIommuServices;
   readonly hw: BuiltHardware;
   readonly workloadResults: WorkloadReport[] = [];
+  /** PCI functions the host bridge's iommu-map does not cover (their DMA bypasses the IOMMU). */
+  readonly iommuMapGaps: { readonly device: string; readonly detail: string }[] = [];
   private pciFunctions: PciDev[] = [];
   private booted = false;
 
@@ -251,6 +254,8 @@ export class Machine {
       if (map !== undefined) {
         const rid = map.mask === undefined ? dev.requesterId : dev.requesterId & map.mask; // 16-bit requester id
         if (rid >= map.ridBase && rid < map.ridBase + map.length) e.iommu = { name: map.iommu, streamIds: [map.streamBase + (rid - map.ridBase)] };
+        // of_map_id: an id no entry covers is not behind the IOMMU, so the function's DMA is untranslated
+        else this.iommuMapGaps.push({ device: e.spec.name, detail: `requester id ${hex(rid)} is outside the iommu-map of ${busName ?? '?'} (ids ${hex(map.ridBase)}-${hex(map.ridBase + map.length - 1)} to ${map.iommu}): the firmware leaves it out, so its DMA bypasses ${map.iommu}` });
       }
     }
     for (const d of found) drivers.deviceAdd(d);

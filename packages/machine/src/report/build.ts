@@ -91,7 +91,7 @@ export function buildReport(m: Machine, opts: BuildOptions = {}): RunReport {
   const s = m.swiotlb?.stats();
   const dmaDebug = opts.devicesOnly ? [] : (m.dma.debug?.findings ?? []).map((f) => ({ device: f.device, message: f.message }));
   const oops = log.oopsed;
-  const problems = problemsOf({ devices, faults: m.hw.faults, workloads: m.workloadResults, dmaDebug, oops: oops === null ? null : { reason: oops.reason, time: formatTimestamp(oops.timeNs) } });
+  const problems = problemsOf({ devices, firmwareGaps: m.iommuMapGaps, faults: m.hw.faults, workloads: m.workloadResults, dmaDebug, oops: oops === null ? null : { reason: oops.reason, time: formatTimestamp(oops.timeNs) } });
   const outcome: Outcome = oops !== null ? 'oops' : problems.length > 0 ? 'degraded' : 'ok';
   return {
     board: m.board.name,

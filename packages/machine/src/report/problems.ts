@@ -3,6 +3,8 @@ import { PROBLEM_KINDS } from './types';
 
 export interface ProblemInputs {
   readonly devices: readonly DeviceReport[];
+  /** Masters whose DMA bypasses an IOMMU because the firmware's map leaves them out (iommu-map gaps). */
+  readonly firmwareGaps?: readonly { readonly device: string; readonly detail: string }[];
   /** Every fault devices met (not only the listed ones). */
   readonly faults: readonly FaultReport[];
   readonly workloads: readonly WorkloadReport[];
@@ -48,6 +50,8 @@ export function problemsOf(r: ProblemInputs): Problem[] {
   const out: Problem[] = [];
   if (r.oops !== null) out.push({ kind: 'oops', detail: `the kernel oopsed at ${r.oops.time}: ${r.oops.reason}` });
   for (const d of r.devices) {
+    const gap = r.firmwareGaps?.find((g) => g.device === d.name);
+    if (gap !== undefined && d.state === 'bound') out.push({ kind: 'iommu-bypass', device: d.name, detail: gap.detail });
     const p = iommuProblem(d, r.devices);
     if (p !== null) out.push(p);
     if (d.state === 'failed') out.push({ kind: 'probe-failed', device: d.name, detail: d.reason ?? 'probe failed' });

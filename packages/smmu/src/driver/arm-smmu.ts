@@ -204,8 +204,9 @@ export class ArmSmmuDriver {
       contextIrqs = cfg.numContextBanks;
     }
     // 2015 drivers kept one SMR per master; later ones share identical entries.
-    const streamMap = new StreamMap(regs, cfg.numMappingGroups, cfg.features.streamMatch, this.disableBypass ? 'fault' : 'bypass', this.profile !== 'linux-4.2');
-    const smmu = new ArmSmmuDevice(pdev, regs, log, data.version, data.model, cfg, streamMap, irqs, numGlobalIrqs, contextIrqs, this.disableBypass);
+    const disableBypass = this.options.disableBypassOf?.(pdev) ?? this.disableBypass;
+    const streamMap = new StreamMap(regs, cfg.numMappingGroups, cfg.features.streamMatch, disableBypass ? 'fault' : 'bypass', this.profile !== 'linux-4.2');
+    const smmu = new ArmSmmuDevice(pdev, regs, log, data.version, data.model, cfg, streamMap, irqs, numGlobalIrqs, contextIrqs, disableBypass);
 
     // the 2015 probe counted the mmu-masters it registered, zero included
     if (this.profile === 'linux-4.2') log.dev('notice', pdev, `registered ${smmu.legacyMasters.length} master devices`);

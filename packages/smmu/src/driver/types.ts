@@ -1,4 +1,4 @@
-import type { OfDeviceId } from '@dmasim/bus';
+import type { Device, OfDeviceId } from '@dmasim/bus';
 import type { IommuProfile } from '@dmasim/iommu-core';
 
 /** enum arm_smmu_arch_version: SMMUv1, SMMUv1 that also walks AArch64 64K tables (MMU-401), SMMUv2. */
@@ -52,6 +52,11 @@ export interface ArmSmmuDriverOptions {
    * (CONFIG_ARM_SMMU_DISABLE_BYPASS_BY_DEFAULT=y).
    */
   readonly disableBypass?: boolean;
+  /**
+   * disable_bypass for one SMMU instance (a board's `iommus[].disableBypass`), or undefined to use
+   * `disableBypass`: the reset then programs unmatched streams and free stream map entries to fault.
+   */
+  readonly disableBypassOf?: (smmuDev: Device) => boolean | undefined;
   /** arm-smmu.force_stage: 1 or 2 restricts the stages used; 0 (default) uses what the hardware has. */
   readonly forceStage?: 0 | 1 | 2;
   /** Which kernel generation to behave like; defaults to the IommuCore's profile. */

@@ -47,7 +47,7 @@ export const SMMU_BOARD_KEYS: readonly IommuBoardKey[] = [
     required: true,
   },
   { key: 'coherentWalk', description: 'SMMU: dma-coherent on the SMMU node: its table walks snoop the CPU caches (default true)', example: true, schema: { type: 'boolean', default: true } },
-  { key: 'disableBypass', description: 'SMMU: arm-smmu.disable_bypass: unmatched streams fault instead of bypassing (default false)', example: true, schema: { type: 'boolean', default: false } },
+  { key: 'disableBypass', description: 'SMMU: arm-smmu.disable_bypass: unmatched streams fault instead of bypassing (default: the profile\'s, false for linux-4.2, true for linux-6.x)', example: true, schema: { type: 'boolean', default: false } },
 ];
 
 /** Every problem with an SMMU entry's own keys. */

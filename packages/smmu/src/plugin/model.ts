@@ -82,7 +82,9 @@ function buildSmmu(ctx: IommuHardwareContext, entry: IommuBoardEntry): IommuHard
  */
 function createDriver(ctx: IommuDriverContext): IommuDriverPlugin {
   const { profile, bus } = ctx;
-  const driver = register(ctx.container, { profile, registerPlatformDriver: false });
+  // each SMMU's disableBypass key, when the board sets it, overrides the profile's default
+  const disableBypassOf = (smmuDev: Device): boolean | undefined => ctx.entries.find((e) => e.name === smmuDev.fwnode.name)?.keys.disableBypass as boolean | undefined;
+  const driver = register(ctx.container, { profile, registerPlatformDriver: false, disableBypassOf });
   const hosts = [bus.platform, bus.pci];
   return {
     initcalls: [
