@@ -90,7 +90,7 @@ function checkAgainstReference(fmt: IoPgtableFmt, ops: ArmLpaeIoPgtable, memory:
 }
 
 function runOps(fmt: IoPgtableFmt, ias: number, window: number, ops0: Op[]): void {
-  const t = makeTables(fmt, { ias, oas: 48 }, [{ base: 0x8000_0000, size: 256 * 1024 * 1024 }]);
+  const t = makeTables(fmt, { ias, oas: 48, splitBlocks: true }, [{ base: 0x8000_0000, size: 256 * 1024 * 1024 }]);
   const { ops, env } = t;
   const ref: RefMapping[] = [];
   for (const op of ops0) {

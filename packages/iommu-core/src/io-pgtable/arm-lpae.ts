@@ -104,6 +104,7 @@ export class ArmLpaeIoPgtable {
   private readonly log: KernelLog;
   private readonly tlb: IommuFlushOps;
   private readonly noWarn: boolean;
+  private readonly splitBlocks: boolean;
   private readonly iommuDev: IoPgtableCfg['iommuDev'];
   private readonly pgdOrder: number;
   private readonly pgsizes: readonly number[];
@@ -147,6 +148,7 @@ export class ArmLpaeIoPgtable {
     this.log = env.log;
     this.tlb = cfg.tlb;
     this.noWarn = cfg.quirkNoWarn ?? false;
+    this.splitBlocks = cfg.splitBlocks ?? false;
     this.iommuDev = cfg.iommuDev;
     this.coherentWalk = cfg.coherentWalk;
     this.pgsizes = pgsizes;
@@ -344,7 +346,8 @@ export class ArmLpaeIoPgtable {
   /**
    * unmap_pages: unmaps `pgcount` pages of `pgsize` bytes at iova, up to the end of one table.
    * Returns the bytes unmapped (0 with a WARN when nothing is mapped there). A block larger than
-   * `pgsize` is split into a table mapping the rest of it, as the kernel does.
+   * `pgsize` is split into a table mapping the rest of it with `splitBlocks` (kernels before 6.13);
+   * otherwise the unmap is refused and the block kept.
    */
   unmapPages(iova: number, pgsize: number, pgcount: number, gather: IommuIotlbGather = NO_GATHER): number {
     if (this.freed) throw new IoPgtableFreedError();
@@ -404,8 +407,11 @@ export class ArmLpaeIoPgtable {
       }
       if (hi < 0) hi = mem.readU32(ptep + 4);
       if (isLeaf(lo, lvl)) {
-        // unmapping part of a block: a table at the next level takes over the rest of it
-        return this.splitBlkUnmap(gather, iova, size, lo, hi, lvl + 1, ptep, pgcount);
+        // unmapping part of a block: before 6.13 a table at the next level takes over the rest of
+        // it; __arm_lpae_unmap from 6.13 refuses (WARN_ONCE) and leaves the block mapped
+        if (this.splitBlocks) return this.splitBlkUnmap(gather, iova, size, lo, hi, lvl + 1, ptep, pgcount);
+        this.log.warnOnce(`${SITE} __arm_lpae_unmap`, 'Unmap of a partial large IOPTE is not allowed');
+        return 0;
       }
       table = descAddr(lo, hi);
       if (lvl === ARM_LPAE_MAX_LEVELS - 2 && this.wcEnabled) this.fillWalkCache(iova, table);

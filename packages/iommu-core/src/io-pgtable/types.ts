@@ -37,6 +37,11 @@ export interface IoPgtableCfg {
   tlb: IommuFlushOps;
   /** IO_PGTABLE_QUIRK_NO_WARN: no WARN for map over a live entry / unmap of an empty one. */
   quirkNoWarn?: boolean;
+  /**
+   * Unmapping part of a block splits it (arm_lpae_split_blk_unmap, kernels before 6.13: the
+   * `linux-4.2` profile). Default false: 6.13 on warns once and keeps the block.
+   */
+  splitBlocks?: boolean;
   /** The IOMMU device, for dev_err prefixes. */
   iommuDev?: LogDevice;
 }

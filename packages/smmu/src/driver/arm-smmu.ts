@@ -513,7 +513,7 @@ export class ArmSmmuDriver {
     domain.flushOps = armSmmuFlushOps(stage1, smmu.v2, () => domain.tlbTarget());
     const pgtbl = ArmLpaeIoPgtable.alloc(
       stage1 ? 's1' : 's2',
-      { pgsizeBitmap: smmu.cfg.pgsizeBitmap, ias, oas, coherentWalk: f.coherentWalk, tlb: domain.flushOps, iommuDev: smmu.dev },
+      { pgsizeBitmap: smmu.cfg.pgsizeBitmap, ias, oas, coherentWalk: f.coherentWalk, tlb: domain.flushOps, iommuDev: smmu.dev, splitBlocks: this.profile === 'linux-4.2' },
       domain,
       this.env,
     );
