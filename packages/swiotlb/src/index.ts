@@ -8,4 +8,5 @@ export * from './bounce';
 export * from './mem';
 export * from './swiotlb';
 export * from './di';
+export * from './events';
 export type { SwiotlbContext } from './context';

@@ -8,7 +8,8 @@
  * address and checking it (the rest of the kernel's swiotlb_map) and cache maintenance of the slot
  * for non-coherent devices are dma-direct's part.
  */
-import { EINVAL, GiB, MiB, PAGE_SIZE, alignUp, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core/standalone';
+import { EINVAL, EventEmitter, GiB, MiB, PAGE_SIZE, alignUp, hex, ilog2, isPowerOfTwo, roundupPowOfTwo, modulo } from '@dmasim/core/standalone';
+import type { SwiotlbEvents } from './events';
 import type { CpuCache, KernelLog, PageAllocator, PhysicalMemory, Scheduler } from '@dmasim/core/standalone';
 import { BounceCopier } from './bounce';
 import {
@@ -120,6 +121,8 @@ export function roundUpDefaultNslabs(nslabs: number, nareas: number): number {
 }
 
 export class Swiotlb {
+  /** Bounce buffers taken and released, and full errors, for traces (observational only). */
+  readonly events = new EventEmitter<SwiotlbEvents>();
   readonly options: Required<Omit<SwiotlbOptions, 'base' | 'physLimit' | 'nareas' | 'adjustSize'>> & { base?: number; physLimit: number; nareas?: number; adjustSize?: number };
   /** io_tlb_default_mem; null when swiotlb has no memory. */
   readonly defaultMem: IoTlbMem | null;
@@ -390,6 +393,7 @@ export class Swiotlb {
     const tlbAddr = pool.slotAddr(index) + (fullOffset - padSlots * IO_TLB_SIZE);
     if (this.pendingWork.length > 0) this.runPendingWork();
     this.bouncePool(dev, pool, tlbAddr, mappingSize, true);
+    if (this.events.listenerCount('bounce') > 0) this.events.emit('bounce', { device: dev, orig: origAddr, tlb: tlbAddr, size: mappingSize, usedSlots: mem.used, totalSlots: mem.nslabs });
     return tlbAddr;
   }
 
@@ -419,6 +423,7 @@ export class Swiotlb {
     this.runPendingWork();
     if (tlbAddr === DMA_MAPPING_ERROR) {
       mem.fullErrors++;
+      if (this.events.listenerCount('full') > 0) this.events.emit('full', { device: dev, size, usedSlots: mem.used, totalSlots: mem.nslabs });
       if (!hasAttr(attrs, DMA_ATTR_NO_WARN)) {
         this.ctx.log.ratelimited(
           'swiotlb_tbl_map_single',
@@ -430,6 +435,7 @@ export class Swiotlb {
       return DMA_MAPPING_ERROR;
     }
     this.bounceDyn(dev, mem.findDyn(tlbAddr), tlbAddr, mappingSize, true);
+    if (this.events.listenerCount('bounce') > 0) this.events.emit('bounce', { device: dev, orig: origAddr, tlb: tlbAddr, size: mappingSize, usedSlots: mem.used, totalSlots: mem.nslabs });
     return tlbAddr;
   }
 
@@ -452,13 +458,19 @@ export class Swiotlb {
       if (copyBack) this.bouncePool(dev, pool, tlbAddr, mappingSize, false);
       if (pool.transient) swiotlbDelTransient(this.ctx, mem, pool);
       else mem.decUsed(pool.releaseSlots(dev, tlbAddr));
+      this.emitRelease(dev, mem, tlbAddr, mappingSize);
       return true;
     }
     const slot = mem.dynSlots.size > 0 ? mem.findDyn(tlbAddr) : undefined;
     if (slot === undefined) return false;
     if (copyBack) this.bounceDyn(dev, slot, tlbAddr, mappingSize, false);
     swiotlbDynUnmap(this.ctx, mem, slot);
+    this.emitRelease(dev, mem, tlbAddr, mappingSize);
     return true;
+  }
+
+  private emitRelease(dev: SwiotlbDevice, mem: IoTlbMem, tlb: number, size: number): void {
+    if (this.events.listenerCount('release') > 0) this.events.emit('release', { device: dev, tlb, size, usedSlots: mem.used, totalSlots: mem.nslabs });
   }
 
   /** swiotlb_sync_single_for_device(): original → bounce for TO_DEVICE and BIDIRECTIONAL. */

@@ -16,7 +16,8 @@
  * review for SMMUs with few context banks) one shared DMA domain per IOMMU instance.
  */
 import type { Device } from '@dmasim/bus';
-import { EBUSY, EINVAL, ENODEV, ENOMEM, EPROBE_DEFER, errnoName, type KernelLog } from '@dmasim/core';
+import { EBUSY, EINVAL, ENODEV, ENOMEM, EPROBE_DEFER, errnoName, EventEmitter, type KernelLog } from '@dmasim/core';
+import type { IommuEvents } from './events';
 import type { BusNotifierBlock, BusNotifierHost, BusNotifyAction } from './bus-host';
 import type { IommuDomain } from './domain';
 import {
@@ -80,6 +81,8 @@ interface SharedDomain {
 
 export class IommuCore {
   readonly log: KernelLog;
+  /** Attach, map, unmap and IOTLB invalidation, for traces (observational only). */
+  readonly events = new EventEmitter<IommuEvents>();
   readonly profile: IommuProfile;
   readonly policy: DefaultDomainPolicy;
   readonly strict: boolean;
@@ -620,6 +623,7 @@ export class IommuCore {
     domain.type = type;
     domain.owner = ops;
     domain.log = this.log;
+    domain.events = this.events;
     if (domain.pgsizeBitmap === 0) domain.pgsizeBitmap = ops.pgsizeBitmap;
     return domain;
   }
@@ -751,8 +755,10 @@ export class IommuCore {
 
   private attachOne(domain: IommuDomain, dev: Device): number {
     domain.log ??= this.log;
+    domain.events ??= this.events;
     const ret = domain.ops.attachDev(domain, dev);
     if (ret !== 0) return ret;
+    if (this.events.listenerCount('attach') > 0) this.events.emit('attach', { domain, device: dev });
     const param = dev.getSlot(DEV_IOMMU_SLOT);
     if (param) param.attachDeferred = false;
     return 0;

@@ -1,5 +1,6 @@
 import type { Device } from '@dmasim/bus';
-import { EEXIST, type KernelLog } from '@dmasim/core';
+import { EEXIST, type EventEmitter, type KernelLog } from '@dmasim/core';
+import type { IommuEvents } from './events';
 import type { IommuIotlbGather } from './gather';
 import type { IommuOps } from './ops';
 import type { IommuDomainType } from './types';
@@ -73,6 +74,8 @@ export class IommuDomain {
   freed = false;
   /** The machine's log, set by the IommuCore that allocates or attaches the domain. */
   log: KernelLog | null = null;
+  /** The IOMMU core's observational events, set with `log`; null for a domain no core has seen. */
+  events: EventEmitter<IommuEvents> | null = null;
 
   constructor(
     readonly ops: IommuDomainOps,

@@ -5,6 +5,7 @@
 export * from './types';
 export * from './gather';
 export * from './domain';
+export * from './events';
 export * from './ops';
 export * from './group';
 export * from './fwspec';

@@ -67,6 +67,7 @@ export function iommuMapNosync(domain: IommuDomain, iova: number, paddr: number,
     return -EINVAL;
   }
   const origIova = iova;
+  const origPaddr = paddr;
   const origSize = size;
   let ret = 0;
   while (size > 0) {
@@ -81,6 +82,10 @@ export function iommuMapNosync(domain: IommuDomain, iova: number, paddr: number,
     paddr += mapped;
   }
   if (ret !== 0) iommuUnmap(domain, origIova, origSize - size);
+  else {
+    const ev = domain.events;
+    if (ev !== null && ev.listenerCount('map') > 0) ev.emit('map', { domain, iova: origIova, paddr: origPaddr, size: origSize });
+  }
   return ret;
 }
 
@@ -122,6 +127,8 @@ function unmapRange(domain: IommuDomain, iova: number, size: number, gather: Iom
     iova += unmappedPage;
     unmapped += unmappedPage;
   }
+  const ev = domain.events;
+  if (ev !== null && ev.listenerCount('unmap') > 0) ev.emit('unmap', { domain, iova: iova - unmapped, size, unmapped });
   return unmapped;
 }
 
@@ -146,12 +153,16 @@ export function iommuUnmapFast(domain: IommuDomain, iova: number, size: number, 
 /** iommu_iotlb_sync(): run the driver's sync for what `gather` holds, then empty it. */
 export function iommuIotlbSync(domain: IommuDomain, gather: IommuIotlbGather): void {
   if (domain.ops.iotlbSync) domain.ops.iotlbSync(domain, gather);
+  const ev = domain.events;
+  if (ev !== null && gather.end >= gather.start && ev.listenerCount('tlbInvalidate') > 0) ev.emit('tlbInvalidate', { domain, scope: 'range', start: gather.start, end: gather.end });
   iommuIotlbGatherInit(gather);
 }
 
 /** iommu_flush_iotlb_all(). */
 export function iommuFlushIotlbAll(domain: IommuDomain): void {
   if (domain.ops.flushIotlbAll) domain.ops.flushIotlbAll(domain);
+  const ev = domain.events;
+  if (ev !== null && ev.listenerCount('tlbInvalidate') > 0) ev.emit('tlbInvalidate', { domain, scope: 'all', start: 0, end: 0 });
 }
 
 /** iommu_iova_to_phys(): 0 for an untranslated IOVA; identity domains translate 1:1. */

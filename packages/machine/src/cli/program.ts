@@ -12,6 +12,8 @@ import { renderSideBySide, replayOnOtherBoard } from '../trace/replay-other';
 import { runExploreCommand } from './explore-command';
 import { Machine } from '../machine/machine';
 import { buildInfo, renderInfo } from '../info';
+import { parseCategoryFilter, TraceRecorder } from '../events';
+import { writeFileSync } from 'node:fs';
 
 export interface CliIo {
   out(text: string): void;
@@ -93,15 +95,22 @@ export function buildProgram(io: CliIo): Cli {
     .option('--json', 'print the JSON report')
     .option('--log', 'print the whole kernel log (human output)')
     .option('--trace <file>', 'record every scheduler decision and the board to FILE, for `dmasim replay`')
+    .option('--events <file>', 'write Chrome trace-event JSON (Perfetto, chrome://tracing) of probe, defer, bind, attach, map/unmap, bounce, TLB invalidation and fault events on the simulated clock')
+    .option('--events-filter <globs>', "categories to keep in --events, QEMU -trace style: 'iommu.*,swiotlb.*', a leading - removes ('-iommu.map')")
     .description('boot a board, run its workloads, shut it down and report what happened')
-    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string; set?: string[]; strict?: boolean }) => {
+    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string; events?: string; eventsFilter?: string; set?: string[]; strict?: boolean }) => {
+      const filter = parseCategoryFilter(opts.eventsFilter);
+      if (typeof filter !== 'function') throw new UsageError(filter.error);
+      if (opts.eventsFilter !== undefined && opts.events === undefined) throw new UsageError('--events-filter needs --events FILE');
       const { loaded, registry } = await loadBoardWithPlugins(ref, { overrides: opts.set ?? [] });
       if (opts.strict === true && loaded.warnings.length > 0) {
         for (const w of loaded.warnings) io.err(`${formatIssue(w)}\n`);
         io.err(`dmasim: --strict: ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}; not running the board\n`);
         throw new ExitStatus(1);
       }
-      const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {});
+      let recorder: TraceRecorder | null = null;
+      const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {}, opts.events === undefined ? undefined : (m) => (recorder = new TraceRecorder(m, filter)));
+      if (opts.events !== undefined && recorder !== null) writeFileSync(opts.events, `${JSON.stringify((recorder as TraceRecorder).trace())}\n`);
       if (opts.trace !== undefined) writeTrace(opts.trace, makeTrace(loaded, machine.seed, machine.core.sched.policy, machine.core.sched.decisions));
       io.out(renderReport(report, opts.json === true, opts.log === true));
     });

@@ -1,5 +1,5 @@
 import { FwNode, PciBridgeHw, PciHostBridge, PciHostBridgeHw, type Device, type PhandleArgs } from '@dmasim/bus';
-import { BusWindowTranslation, hex, TranslatingDmaPort, type CoreServices, type DmaTranslation } from '@dmasim/core';
+import { BusWindowTranslation, EventEmitter, hex, TranslatingDmaPort, type CoreServices, type DmaTranslation } from '@dmasim/core';
 import type { DeviceHardware, DeviceModel } from '@dmasim/devices';
 import type { IommuBoardEntry, IommuHardware, IommuModel } from '@dmasim/iommu-core';
 import type { Board, BoardDevice } from '../board/schema';
@@ -43,6 +43,8 @@ export interface BuiltHardware {
   readonly devices: Map<string, MachineDevice>;
   readonly pciHosts: Map<string, MachinePciHost>;
   readonly faults: FaultReport[];
+  /** Each IOMMU fault as a device meets it, for traces (observational only). */
+  readonly events: EventEmitter<{ fault: (f: FaultReport) => void }>;
 }
 
 /**
@@ -53,6 +55,7 @@ export interface BuiltHardware {
  */
 export function buildHardware(board: Board, file: string, core: CoreServices, registry: PluginRegistry, irqNumbers: IrqNumbers): BuiltHardware {
   const faults: FaultReport[] = [];
+  const events = new EventEmitter<{ fault: (f: FaultReport) => void }>();
   const iommus = new Map<string, MachineIommu>();
   board.iommus.forEach((spec, i) => {
     const entry = iommuBoardEntry(spec);
@@ -109,7 +112,11 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
         iommu.hw.hop({
           device: deviceName,
           ids: () => entry.iommu?.streamIds ?? null,
-          fault: (f) => faults.push({ iommu: instance, device: deviceName, streamId: f.id, iova: hex(f.iova), access: f.access, kind: f.kind }),
+          fault: (f) => {
+            const report: FaultReport = { iommu: instance, device: deviceName, streamId: f.id, iova: hex(f.iova), access: f.access, kind: f.kind };
+            faults.push(report);
+            if (events.listenerCount('fault') > 0) events.emit('fault', report);
+          },
         }),
       );
     }
@@ -124,7 +131,7 @@ export function buildHardware(board: Board, file: string, core: CoreServices, re
     devices.set(spec.name, entry);
     if (spec.pci !== undefined) plugPci(board, file, pciHosts, spec, entry);
   }
-  return { iommus, devices, pciHosts, faults };
+  return { iommus, devices, pciHosts, faults, events };
 }
 
 /**

@@ -33,9 +33,13 @@ export async function loadBoardWithPlugins(ref: string, options: { overrides?: r
   return { loaded, registry };
 }
 
-/** Boots a loaded board, runs its workloads, shuts it down and reports. */
-export function runLoaded(loaded: LoadedBoard, registry: PluginRegistry, options: RunOptions = {}): BoardRun {
+/**
+ * Boots a loaded board, runs its workloads, shuts it down and reports; `observe` sees the machine
+ * before it boots (to listen to its events).
+ */
+export function runLoaded(loaded: LoadedBoard, registry: PluginRegistry, options: RunOptions = {}, observe?: (m: Machine) => void): BoardRun {
   const machine = new Machine(loaded, { ...options, registry });
+  observe?.(machine);
   return { loaded, machine, report: machine.run() };
 }
 
