@@ -56,22 +56,19 @@ export function allocReachablePages(pages: PageAllocator, size: number, limit: n
 export function allocContiguous(pages: PageAllocator, size: number, limit: number): PageRun | null {
   const need = Math.ceil(size / BLOCK_BYTES);
   for (const zone of zonesForLimit(pages, limit)) {
-    const taken: number[] = [];
-    for (;;) {
-      const addr = pages.allocPages(MAX_PAGE_ORDER, { zone });
-      if (addr === null) break;
-      taken.push(addr);
-      if (addr + BLOCK_BYTES - 1 > limit) break;
-    }
+    const taken = pages.allocTopBlocks({ zone }, limit);
     const usable = taken.filter((a) => a + BLOCK_BYTES - 1 <= limit).sort((a, b) => a - b);
-    let best: number[] | null = null;
+    let bestEnd = -1; // index one past the highest run of `need` adjacent blocks
     let runLen = 0;
     for (let i = 0; i < usable.length; i++) {
       runLen = i > 0 && usable[i] === usable[i - 1]! + BLOCK_BYTES ? runLen + 1 : 1;
-      if (runLen >= need) best = usable.slice(i - need + 1, i + 1);
+      if (runLen >= need) bestEnd = i + 1;
     }
-    const keep = new Set(best ?? []);
-    for (const a of taken) if (!keep.has(a)) pages.freePages(a, MAX_PAGE_ORDER);
+    const best = bestEnd < 0 ? null : usable.slice(bestEnd - need, bestEnd);
+    // the kept run is one address range: give back everything taken outside it, in the order taken
+    const lo = best === null ? 0 : best[0]!;
+    const hi = best === null ? 0 : lo + best.length * BLOCK_BYTES;
+    for (const a of taken) if (a < lo || a >= hi) pages.freePages(a, MAX_PAGE_ORDER);
     if (best !== null) return { addr: best[0]!, size, blocks: best };
   }
   return null;

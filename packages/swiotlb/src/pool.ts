@@ -51,9 +51,11 @@ export class IoTlbPool {
   readonly areaNslabs: number;
   /** Bit (i % 32) of word floor(i / 32) is set when slot i is used; slots past the pool count as used. */
   private readonly usedBits: Int32Array;
-  readonly origAddr: Float64Array;
-  readonly allocSize: Float64Array;
-  readonly padSlots: Uint16Array;
+  // Per-slot metadata, allocated on first use: a boot builds a 64 MiB pool (32768 slots, ~640 KB of
+  // arrays) that many runs never bounce through, and zero-filling it dominated machine construction.
+  private origAddrs: Float64Array | null = null;
+  private allocSizes: Float64Array | null = null;
+  private pads: Uint16Array | null = null;
   /** Per area: slots in use. */
   readonly areaUsed: Int32Array;
   /** Per area: where the next search starts (relative to the area). */
@@ -75,11 +77,23 @@ export class IoTlbPool {
     this.usedBits = new Int32Array(words);
     const tail = nslabs - (words - 1) * SLOTS_PER_WORD;
     if (tail < SLOTS_PER_WORD) this.usedBits[words - 1] = ~BELOW[tail]!;
-    this.origAddr = new Float64Array(nslabs).fill(INVALID_PHYS_ADDR);
-    this.allocSize = new Float64Array(nslabs);
-    this.padSlots = new Uint16Array(nslabs);
     this.areaUsed = new Int32Array(nareas);
     this.areaIndex = new Int32Array(nareas);
+  }
+
+  /** Per slot: the original address it shadows, INVALID_PHYS_ADDR when free. */
+  get origAddr(): Float64Array {
+    return (this.origAddrs ??= new Float64Array(this.nslabs).fill(INVALID_PHYS_ADDR));
+  }
+
+  /** Per slot: bytes of the allocation from this slot on. */
+  get allocSize(): Float64Array {
+    return (this.allocSizes ??= new Float64Array(this.nslabs));
+  }
+
+  /** Per slot: padding slots before it (on an allocation's first used slot). */
+  get padSlots(): Uint16Array {
+    return (this.pads ??= new Uint16Array(this.nslabs));
   }
 
   /**
@@ -222,7 +236,8 @@ export class IoTlbPool {
   /** Records which original bytes the slots from `index` shadow (after the search took them). */
   setOrig(index: number, padSlots: number, nslots: number, origAddr: number): void {
     this.padSlots[index] = padSlots;
-    for (let i = 0; i < nslots; i++) this.origAddr[index + i] = origAddr + i * IO_TLB_SIZE;
+    const orig = this.origAddr;
+    for (let i = 0; i < nslots; i++) orig[index + i] = origAddr + i * IO_TLB_SIZE;
   }
 
   /**

@@ -233,3 +233,47 @@ describe('PageAllocator: frees and reserved memory', () => {
     expect(pages.allocPagesExact(blockBytes(MAX_PAGE_ORDER))).not.toBeNull();
   });
 });
+
+describe('PageAllocator: bulk top-order allocation', () => {
+  it('allocTopBlocks hands out what repeated allocPages(MAX_PAGE_ORDER) would, and leaves the same state (property)', () => {
+    const zoneArb = fc.constantFrom<ZoneType>('DMA', 'DMA32', 'NORMAL');
+    const opArb = fc.oneof(
+      fc.record({ kind: fc.constant('alloc' as const), order: fc.integer({ min: 0, max: MAX_PAGE_ORDER }), zone: zoneArb }),
+      fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), zoneArb, fc.integer({ min: 0, max: 6 * GiB }), (ops, zone, stopAbove) => {
+        const make = () => new PageAllocator([{ base: 0, size: 1 * GiB + 64 * MiB }, { base: 4 * GiB - 32 * MiB, size: 96 * MiB }], { dmaZoneEnd: 512 * MiB, reserved: [{ base: 0x100_0000, size: 0x3000 }] });
+        const bulk = make();
+        const loop = make();
+        const live: [number, number][] = [];
+        for (const op of ops) {
+          if (op.kind === 'alloc') {
+            const a = bulk.allocPages(op.order, gfpOf[op.zone]);
+            expect(loop.allocPages(op.order, gfpOf[op.zone])).toBe(a);
+            if (a !== null) live.push([a, op.order]);
+          } else if (live.length > 0) {
+            const [a, o] = live.splice(op.pick % live.length, 1)[0]!;
+            bulk.freePages(a, o);
+            loop.freePages(a, o);
+          }
+        }
+        const got = bulk.allocTopBlocks(gfpOf[zone], stopAbove);
+        const want: number[] = [];
+        for (;;) {
+          const a = loop.allocPages(MAX_PAGE_ORDER, gfpOf[zone]);
+          if (a === null) break;
+          want.push(a);
+          if (a + blockBytes(MAX_PAGE_ORDER) - 1 > stopAbove) break;
+        }
+        expect(got).toEqual(want);
+        expect(bulk.stats()).toEqual(loop.stats());
+        // give half back and check the next allocations agree too
+        for (const a of got.filter((_, i) => i % 2 === 0)) expect(bulk.freePages(a, MAX_PAGE_ORDER)).toBe(loop.freePages(a, MAX_PAGE_ORDER));
+        for (let i = 0; i < 8; i++) expect(bulk.allocPages(i % 3 === 0 ? MAX_PAGE_ORDER : i, gfpOf[zone])).toBe(loop.allocPages(i % 3 === 0 ? MAX_PAGE_ORDER : i, gfpOf[zone]));
+        expect(bulk.stats()).toEqual(loop.stats());
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { GiB, PAGE_SIZE, alignDown, alignUp, ilog2, roundupPowOfTwo } from '../address';
 import type { RamRegion } from '../memory/physical-memory';
 import { BlockOrders } from './block-orders';
+import { TopBlocks } from './top-blocks';
 
 /** Zones as Linux names them, lowest first. */
 export type ZoneType = 'DMA' | 'DMA32' | 'NORMAL';
@@ -42,9 +43,11 @@ export interface ZoneStats {
 }
 
 class Zone {
-  /** Per order: start pfns of free blocks, in insertion order (deterministic placement). */
-  readonly freeArea: Set<number>[] = Array.from({ length: MAX_PAGE_ORDER + 1 }, () => new Set<number>());
-  /** start pfn → order of each free buddy block. */
+  /** Per order below MAX_PAGE_ORDER: start pfns of free blocks, in insertion order (deterministic placement). */
+  readonly freeArea: Set<number>[] = Array.from({ length: MAX_PAGE_ORDER }, () => new Set<number>());
+  /** The free blocks of MAX_PAGE_ORDER, oldest first (they never merge, so a queue is enough). */
+  readonly topArea = new TopBlocks(2 ** MAX_PAGE_ORDER);
+  /** start pfn → order of each free buddy block below MAX_PAGE_ORDER (a top block has no buddy to merge with). */
   readonly freeHead = new Map<number, number>();
   /** The per-CPU list of order-0 pages (one simulated CPU does the allocating). */
   pcp: number[] = [];
@@ -65,7 +68,7 @@ class Zone {
 export class PageAllocator {
   private readonly zones: Zone[];
   /** start pfn → order of every allocated block (to catch bad frees). */
-  private readonly allocated = new BlockOrders();
+  private readonly allocated = new BlockOrders(MAX_PAGE_ORDER);
   private readonly pcpHigh: number;
   private readonly pcpBatch: number;
 
@@ -100,11 +103,16 @@ export class PageAllocator {
     while (pfn < e) {
       let order = MAX_PAGE_ORDER;
       while (order > 0 && (pfn % 2 ** order !== 0 || pfn + 2 ** order > e)) order--;
-      zone.freeArea[order]!.add(pfn);
-      zone.freeHead.set(pfn, order);
-      zone.managedPages += 2 ** order;
-      zone.freePages += 2 ** order;
-      pfn += 2 ** order;
+      // every top-order block that fits from here goes on as one run
+      const n = order === MAX_PAGE_ORDER ? Math.floor((e - pfn) / 2 ** order) : 1;
+      if (order === MAX_PAGE_ORDER) zone.topArea.push(pfn, n);
+      else {
+        zone.freeArea[order]!.add(pfn);
+        zone.freeHead.set(pfn, order);
+      }
+      zone.managedPages += n * 2 ** order;
+      zone.freePages += n * 2 ** order;
+      pfn += n * 2 ** order;
     }
   }
 
@@ -122,6 +130,32 @@ export class PageAllocator {
     if (pfn < 0) return null;
     this.allocated.set(pfn, order);
     return pfn * PAGE_SIZE;
+  }
+
+  /**
+   * Top-order blocks, one after another, as repeated allocPages(MAX_PAGE_ORDER, gfp) would hand them
+   * out (the per-CPU drain included), until none is left or one ends above `stopAbove` (that one is
+   * taken too). Addresses in the order taken. The bulk form skips per-call checks that cannot fail here.
+   */
+  allocTopBlocks(gfp: GfpFlags, stopAbove: number): number[] {
+    const highest = ZONE_TYPES.indexOf(gfp.zone ?? 'NORMAL');
+    const blockPages = 2 ** MAX_PAGE_ORDER;
+    const out: number[] = [];
+    for (;;) {
+      for (let z = highest; z >= 0; z--) {
+        const zone = this.zones[z]!;
+        for (let pfn = zone.topArea.shift(); pfn >= 0; pfn = zone.topArea.shift()) {
+          zone.freePages -= blockPages;
+          this.allocated.set(pfn, MAX_PAGE_ORDER);
+          out.push(pfn * PAGE_SIZE);
+          if ((pfn + blockPages) * PAGE_SIZE - 1 > stopAbove) return out;
+        }
+      }
+      // as allocPages: with nothing left on the buddy lists, drain the per-CPU lists and retry
+      // (a drain empties them, so this happens at most once)
+      if (!this.zones.some((z, i) => i <= highest && z.pcp.length > 0)) return out;
+      this.drainPcp();
+    }
   }
 
   /** Tries the zones from `highest` down to ZONE_DMA (the zonelist order); a pfn or -1. */
@@ -208,7 +242,7 @@ export class PageAllocator {
       end: Math.min(z.endPfn * PAGE_SIZE, Number.MAX_SAFE_INTEGER),
       managedPages: z.managedPages,
       freePages: z.freePages,
-      freeBlocks: z.freeArea.map((s) => s.size),
+      freeBlocks: [...z.freeArea.map((s) => s.size), z.topArea.size],
       pcpPages: z.pcp.length,
     }));
   }
@@ -246,11 +280,17 @@ export class PageAllocator {
     // pages on the per-CPU list count as free but are not on the buddy lists
     if (zone.freePages - zone.pcp.length < 2 ** order) return -1;
     for (let o = order; o <= MAX_PAGE_ORDER; o++) {
-      const area = zone.freeArea[o]!;
-      if (area.size === 0) continue;
-      const pfn = area.values().next().value as number;
-      area.delete(pfn);
-      zone.freeHead.delete(pfn);
+      let pfn: number;
+      if (o === MAX_PAGE_ORDER) {
+        pfn = zone.topArea.shift();
+        if (pfn < 0) continue;
+      } else {
+        const area = zone.freeArea[o]!;
+        if (area.size === 0) continue;
+        pfn = area.values().next().value as number;
+        area.delete(pfn);
+        zone.freeHead.delete(pfn);
+      }
       // split down: the upper halves go back on the lower lists
       for (let cur = o; cur > order; cur--) {
         const half = pfn + 2 ** (cur - 1);
@@ -276,8 +316,11 @@ export class PageAllocator {
       p = Math.min(p, buddy);
       o++;
     }
-    zone.freeArea[o]!.add(p);
-    zone.freeHead.set(p, o);
+    if (o === MAX_PAGE_ORDER) zone.topArea.push(p);
+    else {
+      zone.freeArea[o]!.add(p);
+      zone.freeHead.set(p, o);
+    }
   }
 }
 
