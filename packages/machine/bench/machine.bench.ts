@@ -4,7 +4,9 @@ import { exampleBoards, parseBoard } from '../src/board/load';
 import { PluginRegistry } from '../src/machine/plugins';
 import { explore, inlineRunner } from '../src/explore/explore';
 import { Machine } from '../src/machine/machine';
-import { loadBoardWithPlugins } from '../src/machine/run';
+import { loadBoardWithPlugins, runLoaded } from '../src/machine/run';
+import { TraceRecorder } from '../src/events/recorder';
+import { renderRunHtml } from '../src/html/run-html';
 
 const SCENARIOS = resolve(import.meta.dirname, '../../../examples/scenarios');
 /** Seconds one probe order of Debian's arm64 6.1 kernel takes under QEMU TCG (measured for issue 13). */
@@ -57,4 +59,19 @@ export default async function machineBench(ctx: BenchContext): Promise<void> {
   ctx.record({ id: 'explore.8-masters.runs', value: last.runs, unit: 'runs', better: 'lower' });
   ctx.record({ id: 'explore.8-masters.pruned', value: last.pruned, unit: 'runs', better: 'higher' });
   ctx.record({ id: 'explore.8-masters.orders', value: last.orders, unit: 'orders', better: 'higher' });
+
+  // `run --html`: the events recorded during the run and the page rendered from them, against the run itself
+  const juno = await loadBoardWithPlugins('juno-r1');
+  const plain = await ctx.time('report.html.juno-r1.run', () => runLoaded(juno.loaded, juno.registry), { unit: 'ms', timeMs: 500 });
+  const withHtml = await ctx.time(
+    'report.html.juno-r1.run-with-html',
+    () => {
+      let rec: TraceRecorder | null = null;
+      const { report } = runLoaded(juno.loaded, juno.registry, {}, (m) => (rec = new TraceRecorder(m, () => true)));
+      renderRunHtml(report, (rec as unknown as TraceRecorder).trace());
+    },
+    { unit: 'ms', timeMs: 500 },
+  );
+  const ratio = (withHtml.value - plain.value) / plain.value;
+  ctx.record({ id: 'report.html.juno-r1', value: ratio, unit: 'x', better: 'lower', target: '<= 2', met: ratio <= 2 });
 }

@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, dirname } from 'node:path';
+import { renderExploreHtml } from '../html';
 import { explore, inlineRunner, type ExploreProgress, type ExploreResult, type OutcomeSummary } from '../explore/explore';
 import { defaultWorkers, workerPool } from '../explore/pool';
 import type { ExampleDevice } from '../explore/run-path';
@@ -17,6 +18,8 @@ export interface ExploreCommandOptions {
   readonly quiet?: boolean;
   /** Write one reproducing trace per outcome into this folder. */
   readonly traces?: string;
+  /** Write the HTML page of the outcomes to this file. */
+  readonly html?: string;
   /** `--set path=value` overrides. */
   readonly overrides?: readonly string[];
 }
@@ -147,6 +150,7 @@ export async function runExploreCommand(io: CliIo, ref: string, opts: ExploreCom
       ...(progress !== null ? { onProgress: (p: ExploreProgress) => progress.update(p) } : {}),
     });
     progress?.end();
+    const traceFiles: string[] = [];
     if (opts.traces !== undefined) {
       const dir = opts.traces;
       try {
@@ -156,8 +160,14 @@ export async function runExploreCommand(io: CliIo, ref: string, opts: ExploreCom
       }
       result.outcomes.forEach((o, i) => {
         const policy = result.mode === 'sample' ? ({ kind: 'shuffle', seed: o.example.seed } as const) : ({ kind: 'natural' } as const);
-        writeTrace(join(dir, `outcome-${i + 1}.trace.json`), makeTrace(loaded, o.example.seed, policy, o.example.trace));
+        const file = join(dir, `outcome-${i + 1}.trace.json`);
+        writeTrace(file, makeTrace(loaded, o.example.seed, policy, o.example.trace));
+        traceFiles.push(file);
       });
+    }
+    if (opts.html !== undefined) {
+      const from = dirname(opts.html);
+      writeFileSync(opts.html, renderExploreHtml(result, traceFiles.length > 0 ? traceFiles.map((f) => relative(from, f)) : null));
     }
     io.out(opts.json ? `${JSON.stringify(exploreJson(result), null, 2)}\n` : renderExplore(result));
   } finally {

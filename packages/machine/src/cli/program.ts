@@ -12,7 +12,8 @@ import { renderSideBySide, replayOnOtherBoard } from '../trace/replay-other';
 import { runExploreCommand } from './explore-command';
 import { Machine } from '../machine/machine';
 import { buildInfo, renderInfo } from '../info';
-import { parseCategoryFilter, TraceRecorder } from '../events';
+import { parseCategoryFilter, TraceRecorder, type ChromeTrace } from '../events';
+import { renderRunHtml } from '../html';
 import { writeFileSync } from 'node:fs';
 
 export interface CliIo {
@@ -96,9 +97,10 @@ export function buildProgram(io: CliIo): Cli {
     .option('--log', 'print the whole kernel log (human output)')
     .option('--trace <file>', 'record every scheduler decision and the board to FILE, for `dmasim replay`')
     .option('--events <file>', 'write Chrome trace-event JSON (Perfetto, chrome://tracing) of probe, defer, bind, attach, map/unmap, bounce, TLB invalidation and fault events on the simulated clock')
+    .option('--html <file>', 'write a self-contained HTML report: probe timeline, topology, swiotlb occupancy, IOVA space per domain, problems')
     .option('--events-filter <globs>', "categories to keep in --events, QEMU -trace style: 'iommu.*,swiotlb.*', a leading - removes ('-iommu.map')")
     .description('boot a board, run its workloads, shut it down and report what happened')
-    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string; events?: string; eventsFilter?: string; set?: string[]; strict?: boolean }) => {
+    .action(async (ref: string, opts: { seed?: number; json?: boolean; log?: boolean; trace?: string; events?: string; eventsFilter?: string; html?: string; set?: string[]; strict?: boolean }) => {
       const filter = parseCategoryFilter(opts.eventsFilter);
       if (typeof filter !== 'function') throw new UsageError(filter.error);
       if (opts.eventsFilter !== undefined && opts.events === undefined) throw new UsageError('--events-filter needs --events FILE');
@@ -108,9 +110,13 @@ export function buildProgram(io: CliIo): Cli {
         io.err(`dmasim: --strict: ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}; not running the board\n`);
         throw new ExitStatus(1);
       }
+      // the HTML report needs every category; the events file then keeps the filtered ones
+      const observed = opts.events !== undefined || opts.html !== undefined;
       let recorder: TraceRecorder | null = null;
-      const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {}, opts.events === undefined ? undefined : (m) => (recorder = new TraceRecorder(m, filter)));
-      if (opts.events !== undefined && recorder !== null) writeFileSync(opts.events, `${JSON.stringify((recorder as TraceRecorder).trace())}\n`);
+      const { machine, report } = runLoaded(loaded, registry, opts.seed !== undefined ? { seed: opts.seed } : {}, observed ? (m) => (recorder = new TraceRecorder(m, opts.html !== undefined ? () => true : filter)) : undefined);
+      const trace: ChromeTrace | null = recorder === null ? null : (recorder as TraceRecorder).trace();
+      if (opts.events !== undefined && trace !== null) writeFileSync(opts.events, `${JSON.stringify({ ...trace, traceEvents: trace.traceEvents.filter((e) => e.ph === 'M' || filter(e.cat)) })}\n`);
+      if (opts.html !== undefined && trace !== null) writeFileSync(opts.html, renderRunHtml(report, trace));
       if (opts.trace !== undefined) writeTrace(opts.trace, makeTrace(loaded, machine.seed, machine.core.sched.policy, machine.core.sched.decisions));
       io.out(renderReport(report, opts.json === true, opts.log === true));
     });
@@ -162,8 +168,9 @@ export function buildProgram(io: CliIo): Cli {
     .option('--json', 'print the JSON summary')
     .option('--quiet', 'no progress on stderr')
     .option('--traces <dir>', 'write one reproducing trace per outcome (replay with `dmasim replay`)')
+    .option('--html <file>', 'write a self-contained HTML page: each outcome with its count, explanation, problems and example order')
     .description('run a board over the probe orders it could take and group the outcomes')
-    .action(async (ref: string, opts: { orders: number | 'all'; workers?: number; seed?: number; json?: boolean; quiet?: boolean; traces?: string; set?: string[] }) => {
+    .action(async (ref: string, opts: { orders: number | 'all'; workers?: number; seed?: number; json?: boolean; quiet?: boolean; traces?: string; html?: string; set?: string[] }) => {
       if (opts.orders !== 'all' && opts.seed !== undefined && opts.seed + opts.orders - 1 > Number.MAX_SAFE_INTEGER) {
         throw new UsageError(`--seed ${opts.seed} with --orders ${opts.orders}: the sampled seeds would pass 2^53-1`);
       }
@@ -174,6 +181,7 @@ export function buildProgram(io: CliIo): Cli {
         json: opts.json === true,
         quiet: opts.quiet === true,
         ...(opts.traces !== undefined ? { traces: opts.traces } : {}),
+        ...(opts.html !== undefined ? { html: opts.html } : {}),
         overrides: opts.set ?? [],
       });
     });

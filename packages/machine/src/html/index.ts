@@ -1,0 +1,2 @@
+export * from './run-html';
+export * from './explore-html';
