@@ -61,7 +61,7 @@ describe('importDevicetree: the tree as a board', () => {
   });
   it('nodes without a model are no-driver devices with the DMA limit the kernel gives them', () => {
     const dma = imp.nodes.find((n) => n.name === 'fe007000.dma');
-    expect(dma).toMatchObject({ as: 'no-driver', compatible: 'brcm,bcm2835-dma', dmaLimit: 0x3fffffff });
+    expect(dma).toMatchObject({ as: 'no-driver', compatible: 'brcm,bcm2835-dma', dmaLimit: 0x3fffffff, bus: 'soc:inner' });
     expect(imp.nodes.find((n) => n.name === '7ff80000.serial')?.as).toBe('no-driver');
     expect(b.devices.some((d) => d.name === 'fe007000.dma')).toBe(false);
   });

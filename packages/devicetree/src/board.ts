@@ -3,7 +3,7 @@ import { ofDmaGetMaxCpuAddress, ofDmaGetRange, ofRegs, type BusDmaRegion } from 
 import { DtError } from './errors';
 import { checkIommuBinding, ofIdMap, ofIdMapMask, ofIommus, ofMmuMasters } from './iommu';
 import { irqNumber, ofIrqs } from './irq';
-import { ofDeviceIsAvailable, ofCompatibles, ofPropertyReadString, ofPropertyReadU32, ofPropertyCells } from './props';
+import { ofDeviceIsAvailable, ofCompatibles, ofPropertyReadString, ofPropertyReadU32, ofPropertyCells, ofPropertyStrings } from './props';
 import { OF_DEFAULT_BUS_MATCH, ofDmaIsCoherent, ofPlatformPopulate, type OfPlatformNode } from './platform';
 import { type DtNode, type DtTree, walk } from './tree';
 import { DMASIM_PROP, pciCompatibleId } from './dmasim-props';
@@ -12,10 +12,18 @@ import { DMASIM_PROP, pciCompatibleId } from './dmasim-props';
 export interface DtModels {
   /** A device model exists for this compatible. */
   device(compatible: string): boolean;
-  /** An IOMMU model exists for this compatible: its defaults for what the tree does not carry. */
-  iommu(compatible: string): { contextBanks: number; streamMatchRegisters: number } | undefined;
+  /** An IOMMU model exists for this compatible: its binding's #iommu-cells and its own board keys for a node. */
+  iommu(compatible: string): DtIommuModel | undefined;
   /** A PCI host bridge the machine models (gets a PCI bus). */
   pciHost(compatible: string): boolean;
+}
+
+/** An IOMMU model as the import needs it. */
+export interface DtIommuModel {
+  /** `#iommu-cells` of its binding. */
+  readonly iommuCells: number;
+  /** The model's own keys for a node (defaults for what a tree does not carry: ID registers). */
+  keys(node: { compatible: string; regSize: number; dmaCoherent: boolean }): Record<string, unknown>;
 }
 
 /** PCI host bridges dmasim's generic host models: ECAM, and Juno r1's PLDA bridge (ECAM too). */
@@ -23,9 +31,10 @@ export const MODELLED_PCI_HOSTS = ['pci-host-ecam-generic', 'pci-host-cam-generi
 
 /** Board-shaped plain objects (the board file's keys; the machine validates them). */
 export interface DtBoardMemory { base: number; size: number }
+/** An IOMMU: the keys every model has, and the model's own (`contextBanks`, ...). */
 export interface DtBoardIommu {
-  name: string; compatible: string; base: number; size: number; contextBanks: number; streamMatchRegisters: number;
-  irq?: number; coherentWalk: boolean; disableBypass?: boolean; masters?: { device: string; streamIds: number[] }[];
+  name: string; compatible: string; base: number; size: number; irq?: number; masters?: { device: string; streamIds: number[] }[];
+  [modelKey: string]: unknown;
 }
 export interface DtBoardBus {
   name: string; type: 'platform' | 'amba' | 'pci';
@@ -38,7 +47,7 @@ export interface DtBoardDevice {
   coherent?: boolean; dmaMask?: number; status?: 'okay' | 'disabled'; properties?: Record<string, unknown>;
 }
 export interface DtBoard {
-  name: string; description?: string; kernel: Record<string, unknown>; memory: DtBoardMemory[];
+  name: string; description?: string; kernel: Record<string, unknown>; cpus?: number; memory: DtBoardMemory[];
   iommus: DtBoardIommu[]; buses: DtBoardBus[]; devices: DtBoardDevice[]; workloads?: unknown[];
 }
 
@@ -51,6 +60,8 @@ export interface DtNodeReport {
   /** For no-driver nodes: the DMA limit the kernel gives a platform device there (32-bit default mask). */
   readonly dmaLimit?: number;
   readonly coherent?: boolean;
+  /** For no-driver nodes: the board bus it sits on (named as the board's buses are). */
+  readonly bus?: string;
   readonly detail?: string;
 }
 
@@ -136,7 +147,8 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     const modelled = compatibles.find((c) => models.iommu(c) !== undefined);
     if (modelled === undefined && !iommuNodes.has(p.node)) continue;
     const iommuCompat = modelled ?? compatibles[0]!;
-    checkIommuBinding(tree, p.node, iommuCompat);
+    const model = modelled === undefined ? undefined : models.iommu(modelled);
+    checkIommuBinding(tree, p.node, iommuCompat, model?.iommuCells);
     if (!p.available) {
       nodes.push({ name: p.name, path: p.node.path, compatible: iommuCompat, as: 'disabled', detail: 'status is not "okay": no device, its masters get no IOMMU' });
       continue;
@@ -148,18 +160,15 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     }
     const reg = ofRegs(tree, p.node)[0];
     if (reg?.cpuAddr === undefined) throw new DtError(tree.file, p.node.path, 'an IOMMU needs a reg the CPU can reach');
-    const defaults = models.iommu(modelled)!;
     const irq = ofIrqs(tree, p.node)[0];
     const spec: DtBoardIommu = {
       name: nameOf(p),
       compatible: modelled,
       base: reg.cpuAddr,
       size: reg.size,
-      contextBanks: ofPropertyReadU32(tree, p.node, DMASIM_PROP.contextBanks) ?? defaults.contextBanks,
-      streamMatchRegisters: ofPropertyReadU32(tree, p.node, DMASIM_PROP.streamMatchRegisters) ?? defaults.streamMatchRegisters,
       ...(irq !== undefined ? { irq: irqNumber(irq) } : {}),
-      coherentWalk: ofDmaIsCoherent(p.node),
-      ...(p.node.props.has(DMASIM_PROP.disableBypass) ? { disableBypass: true } : {}),
+      // a tree dmasim exported carries the model's keys as written; a real one has the model derive them
+      ...(jsonProp(tree, p.node, DMASIM_PROP.keys) ?? model!.keys({ compatible: modelled, regSize: reg.size, dmaCoherent: ofDmaIsCoherent(p.node) })),
     };
     iommus.push(spec);
     boardIommus.set(p.node, spec.name);
@@ -169,10 +178,13 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
   // ---- buses and devices ----
   const buses = new Map<string, DtBoardBus>();
   const devices: DtBoardDevice[] = [];
-  const busFor = (p: OfPlatformNode): string => {
+  const busNameFor = (p: OfPlatformNode): string => {
     const own = ofPropertyReadString(tree, p.bus, DMASIM_PROP.name);
     const base = p.bus.parent === null ? 'platform' : (boardName.get(p.bus) ?? p.bus.name);
-    const busName = own ?? (p.kind === 'amba' ? (p.bus.parent === null ? 'amba' : `${base}-amba`) : base);
+    return own ?? (p.kind === 'amba' ? (p.bus.parent === null ? 'amba' : `${base}-amba`) : base);
+  };
+  const busFor = (p: OfPlatformNode): string => {
+    const busName = busNameFor(p);
     if (!buses.has(busName)) {
       const range = ofDmaGetRange(tree, p.bus);
       buses.set(busName, { name: busName, type: p.kind, ...(range !== null ? { dmaRanges: range.regions.map((r) => ({ bus: r.dmaStart, cpu: r.cpuStart, size: r.size })) } : {}) });
@@ -192,7 +204,7 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
       if (iommu === undefined) continue; // disabled IOMMU: the kernel leaves the master on dma-direct
       let link = links.find((l) => l.iommu === iommu);
       if (link === undefined) links.push((link = { iommu, streamIds: [], shared: false }));
-      link.streamIds.push(spec.args[0]!);
+      if (spec.args.length > 0) link.streamIds.push(spec.args[0]!);
     }
     if (links.length > 0) dev.iommus = links;
     for (const l of links) for (const sid of l.streamIds) {
@@ -227,7 +239,7 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     if (modelled === undefined) {
       if (!p.available) continue;
       const range = ofDmaGetRange(tree, p.bus);
-      nodes.push({ name: nm, path: p.node.path, compatible: first, as: 'no-driver', dmaLimit: ofDmaLimit(range?.regions ?? null), coherent: ofDmaIsCoherent(p.node) });
+      nodes.push({ name: nm, path: p.node.path, compatible: first, as: 'no-driver', dmaLimit: ofDmaLimit(range?.regions ?? null), coherent: ofDmaIsCoherent(p.node), bus: busNameFor(p) });
       for (const spec of ofIommus(tree, p.node)) unmodelled.get(spec.iommu)?.masters.push(nm);
       continue;
     }
@@ -242,6 +254,12 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     devices.push(dev);
     nodes.push({ name: nm, path: p.node.path, compatible: modelled, as: p.available ? 'device' : 'disabled' });
   }
+  // a tree dmasim exported lists the board's device order (the tree groups devices by bus)
+  const order = ofPropertyStrings(tree, tree.root, DMASIM_PROP.deviceOrder);
+  if (order !== undefined) {
+    const rank = (d: DtBoardDevice): number => (order.includes(d.name) ? order.indexOf(d.name) : order.length);
+    devices.sort((a, b) => rank(a) - rank(b));
+  }
   for (const claim of streamClaims.values()) if (claim.length > 1) for (const d of claim) for (const l of d.iommus ?? []) l.shared = true;
 
   // legacy mmu-masters on the SMMU side
@@ -250,6 +268,8 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     if (masters.length > 0) iommus.find((i) => i.name === iommuName)!.masters = masters.map((m) => ({ device: boardName.get(m.master)!, streamIds: [...m.streamIds] }));
   }
 
+  // num_possible_cpus(): the available cpu nodes under /cpus
+  const cpuNodes = tree.root.children.find((n) => n.name === 'cpus')?.children.filter((n) => ofPropertyReadString(tree, n, 'device_type') === 'cpu' && ofDeviceIsAvailable(tree, n)) ?? [];
   const maxDmaCpuAddress = ofDmaGetMaxCpuAddress(tree);
   const zoneDmaBits = arm64ZoneDmaBits(maxDmaCpuAddress);
   const description = ofPropertyReadString(tree, tree.root, 'model');
@@ -257,6 +277,7 @@ export function importDevicetree(tree: DtTree, models: DtModels, name?: string):
     name: ofPropertyReadString(tree, tree.root, DMASIM_PROP.name) ?? sanitizeName(name ?? 'devicetree'),
     ...(description !== undefined ? { description } : {}),
     kernel: { arch: 'arm64', ...jsonProp(tree, tree.root, DMASIM_PROP.kernel) },
+    ...(cpuNodes.length > 0 ? { cpus: cpuNodes.length } : {}),
     memory,
     iommus,
     buses: [...buses.values()],

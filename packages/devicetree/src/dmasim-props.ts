@@ -6,11 +6,8 @@
 export const DMASIM_PROP = {
   /** The board name of a node (device, IOMMU, bus) or, on the root, of the board. */
   name: 'dmasim,name',
-  /** SMMU ID register values: IDR1.NUMCB and IDR0.NUMSMRG. */
-  contextBanks: 'dmasim,context-banks',
-  streamMatchRegisters: 'dmasim,stream-match-registers',
-  /** arm-smmu.disable_bypass for this SMMU. */
-  disableBypass: 'dmasim,disable-bypass',
+  /** On an IOMMU: the model's own board keys (SMMU context-bank and SMR counts, ...), JSON. */
+  keys: 'dmasim,keys',
   /** The DMA mask width the driver sets. */
   dmaMask: 'dmasim,dma-mask',
   /** Device model options, JSON. */
@@ -18,6 +15,8 @@ export const DMASIM_PROP = {
   /** On the root: the board's kernel settings and workloads, JSON. */
   kernel: 'dmasim,kernel',
   workloads: 'dmasim,workloads',
+  /** On the root: the board's device names in board order (a tree groups them by bus). */
+  deviceOrder: 'dmasim,device-order',
 } as const;
 
 /** The PCI binding's `pciVVVV,DDDD` compatible → vendor and device ids. */

@@ -15,9 +15,10 @@ const BOARD: ExportableBoard = {
   name: 'roundtrip',
   description: 'every part once',
   kernel: { arch: 'arm64', profile: 'linux-6.x', dmaZone: 0x40000000, swiotlb: { size: 0x4000000, dynamic: false } },
+  cpus: 4,
   memory: [{ base: 0x0, size: 0x3b400000 }, { base: 0x40000000, size: 0xbc000000 }],
   iommus: [
-    { name: 'smmu_usb', compatible: 'arm,mmu-401', base: 0x7fb30000, size: 0x10000, contextBanks: 1, streamMatchRegisters: 2, irq: 101, coherentWalk: true },
+    { name: 'smmu_usb', compatible: 'arm,mmu-401', base: 0x7fb30000, size: 0x10000, irq: 101, contextBanks: 1, streamMatchRegisters: 2, coherentWalk: true },
     { name: 'smmu_sata', compatible: 'arm,smmu-v1', base: 0x7fb40000, size: 0x10000, contextBanks: 4, streamMatchRegisters: 8, coherentWalk: false, disableBypass: true, masters: [{ device: 'sata', streamIds: [3, 4] }] },
   ],
   buses: [
@@ -39,6 +40,7 @@ function expectSameBoard(again: ReturnType<typeof importDevicetree>['board']): v
   expect(again.name).toBe('roundtrip');
   expect(again.description).toBe('every part once');
   expect(again.kernel).toEqual(BOARD.kernel);
+  expect(again.cpus).toBe(4);
   expect(again.memory).toEqual(BOARD.memory);
   expect(again.workloads).toEqual(BOARD.workloads);
   expect(again.iommus).toEqual([

@@ -7,10 +7,13 @@ export interface ExportableBoard {
   readonly name: string;
   readonly description?: string | undefined;
   readonly kernel: Readonly<Record<string, unknown>>;
+  readonly cpus?: number | undefined;
   readonly memory: readonly { base: number; size: number }[];
+  /** IOMMUs: the keys every model has; the rest (`contextBanks`, ...) are the model's own. */
   readonly iommus: readonly {
-    name: string; compatible: string; base: number; size: number; contextBanks: number; streamMatchRegisters: number;
-    irq?: number | undefined; coherentWalk: boolean; disableBypass?: boolean | undefined; masters?: readonly { device: string; streamIds: readonly number[] }[] | undefined;
+    name: string; compatible: string; base: number; size: number; irq?: number | undefined;
+    masters?: readonly { device: string; streamIds: readonly number[] }[] | undefined;
+    [modelKey: string]: unknown;
   }[];
   readonly buses: readonly {
     name: string; type: 'platform' | 'amba' | 'pci'; parent?: string | undefined;
@@ -26,6 +29,9 @@ export interface ExportableBoard {
   readonly workloads?: readonly unknown[] | undefined;
 }
 
+/** The keys of an IOMMU entry that are DT properties; every other key is the model's, kept in `dmasim,keys`. */
+const IOMMU_DT_KEYS = new Set(['name', 'compatible', 'base', 'size', 'irq', 'masters']);
+
 /** GIC SPI specifier flags: level-high (IRQ_TYPE_LEVEL_HIGH). */
 const IRQ_TYPE_LEVEL_HIGH = 4;
 const GIC_SPI = 0;
@@ -36,9 +42,11 @@ const GIC_SPI = 0;
  * effective `dma-ranges`, one ECAM host bridge per PCI bus with `iommu-map` and its functions as
  * `pciVVVV,DDDD` children, devices with `reg`, `interrupts`, `iommus`, `dma-coherent`. What a real
  * tree leaves to ID registers or the command line goes into `dmasim,*` properties, so the tree
- * imports back to the same machine. `defaultDeviceSize` is the MMIO size of a device that gives none.
+ * imports back to the same machine. `defaultDeviceSize` is the MMIO size of a device that gives none
+ * (a number, or by compatible: the model's register window);
+ * `iommuCells` the #iommu-cells of an IOMMU model's binding (1: a stream id).
  */
-export function boardToTree(board: ExportableBoard, defaultDeviceSize = 0x1000): Pick<DtTree, 'root' | 'reservations' | 'bootCpuidPhys'> {
+export function boardToTree(board: ExportableBoard, defaultDeviceSize: number | ((compatible: string | undefined) => number) = 0x1000, iommuCells: (compatible: string) => number = () => 1): Pick<DtTree, 'root' | 'reservations' | 'bootCpuidPhys'> {
   const root = createNode('', null);
   let nextPhandle = 1;
   const phandles = new Map<string, number>();
@@ -76,6 +84,19 @@ export function boardToTree(board: ExportableBoard, defaultDeviceSize = 0x1000):
   str(root, DMASIM_PROP.name, board.name);
   str(root, DMASIM_PROP.kernel, JSON.stringify(board.kernel));
   if (board.workloads !== undefined && board.workloads.length > 0) str(root, DMASIM_PROP.workloads, JSON.stringify(board.workloads));
+  if (board.devices.length > 0) str(root, DMASIM_PROP.deviceOrder, ...board.devices.map((d) => d.name));
+
+  if (board.cpus !== undefined) {
+    const cpus = createNode('cpus', root);
+    u32(cpus, '#address-cells', 1);
+    u32(cpus, '#size-cells', 0);
+    for (let i = 0; i < board.cpus; i++) {
+      const c = createNode(`cpu@${i.toString(16)}`, cpus);
+      str(c, 'device_type', 'cpu');
+      str(c, 'compatible', 'arm,armv8');
+      u32(c, 'reg', i);
+    }
+  }
 
   for (const m of board.memory) {
     const n = createNode(childName(root, 'memory', m.base), root);
@@ -99,13 +120,11 @@ export function boardToTree(board: ExportableBoard, defaultDeviceSize = 0x1000):
     str(n, 'compatible', m.compatible);
     set(n, 'reg', reg64(m.base, m.size));
     if (m.irq !== undefined) set(n, 'interrupts', irqProp(m.irq));
-    u32(n, '#global-interrupts', 1);
-    if (m.masters === undefined || m.masters.length === 0) u32(n, '#iommu-cells', 1);
-    if (m.coherentWalk) set(n, 'dma-coherent', EMPTY_VALUE);
+    u32(n, '#iommu-cells', iommuCells(m.compatible));
     str(n, DMASIM_PROP.name, m.name);
-    u32(n, DMASIM_PROP.contextBanks, m.contextBanks);
-    u32(n, DMASIM_PROP.streamMatchRegisters, m.streamMatchRegisters);
-    if (m.disableBypass === true) set(n, DMASIM_PROP.disableBypass, EMPTY_VALUE);
+    const keys = Object.fromEntries(Object.entries(m).filter(([k]) => !IOMMU_DT_KEYS.has(k)));
+    // always written, even empty: an exported tree says the model's keys are exactly these
+    str(n, DMASIM_PROP.keys, JSON.stringify(keys));
   }
 
   const byName = new Map(board.buses.map((b) => [b.name, b]));
@@ -151,13 +170,15 @@ export function boardToTree(board: ExportableBoard, defaultDeviceSize = 0x1000):
       }
       const c = createNode(childName(n, d.name, d.base ?? 0), n);
       str(c, 'compatible', ...(b.type === 'amba' ? [d.compatible ?? 'dmasim,unknown', 'arm,primecell'] : [d.compatible ?? 'dmasim,unknown']));
-      set(c, 'reg', reg64(d.base ?? 0, d.size ?? defaultDeviceSize));
+      set(c, 'reg', reg64(d.base ?? 0, d.size ?? (typeof defaultDeviceSize === 'number' ? defaultDeviceSize : defaultDeviceSize(d.compatible))));
       if (d.irq !== undefined) set(c, 'interrupts', irqProp(d.irq));
       if (d.coherent === true) set(c, 'dma-coherent', EMPTY_VALUE);
       const specs: number[] = [];
       for (const link of d.iommus ?? []) {
         const target = iommuNodes.get(link.iommu);
-        if (target !== undefined) for (const sid of link.streamIds) specs.push(phandleOf(link.iommu, target), sid);
+        if (target === undefined) continue;
+        if (link.streamIds.length === 0) specs.push(phandleOf(link.iommu, target));
+        for (const sid of link.streamIds) specs.push(phandleOf(link.iommu, target), sid);
       }
       if (specs.length > 0) u32(c, 'iommus', ...specs);
       dmasimExtras(c, d);

@@ -26,9 +26,9 @@ export function parseFdt(bytes: Uint8Array, file = '<dtb>'): DtTree {
   const fail: (where: string, detail: string) => never = (where, detail) => {
     throw new DtError(file, where, detail);
   };
-  if (bytes.length < FDT_V17_SIZE) fail('header', `blob is ${bytes.length} bytes, shorter than the ${FDT_V17_SIZE}-byte FDT header (truncated?)`);
-  const magic = readU32(bytes, 0);
+  const magic = bytes.length >= 4 ? readU32(bytes, 0) : FDT_MAGIC;
   if (magic !== FDT_MAGIC) fail('header', `bad magic ${hex32(magic)}, expected ${hex32(FDT_MAGIC)} (not a flattened device tree; a .dts needs dtc)`);
+  if (bytes.length < FDT_V17_SIZE) fail('header', `blob is ${bytes.length} bytes, shorter than the ${FDT_V17_SIZE}-byte FDT header (truncated?)`);
   const totalSize = readU32(bytes, 4);
   const offStruct = readU32(bytes, 8);
   const offStrings = readU32(bytes, 12);

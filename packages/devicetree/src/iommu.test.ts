@@ -35,7 +35,7 @@ describe('iommus, iommu-map, mmu-masters', () => {
   });
   it('#iommu-cells the binding does not allow', () => {
     const bad = fixture('bad-iommu-cells');
-    expect(() => checkIommuBinding(bad, node(bad, '/soc/iommu@2b500000'), 'arm,mmu-401')).toThrow('bad-iommu-cells.dtb: /soc/iommu@2b500000: #iommu-cells is 2, the arm,mmu-401 binding expects 1');
+    expect(() => checkIommuBinding(bad, node(bad, '/soc/iommu@2b500000'), 'arm,mmu-401', 1)).toThrow('bad-iommu-cells.dtb: /soc/iommu@2b500000: #iommu-cells is 2, the arm,mmu-401 binding expects 1');
   });
 });
 

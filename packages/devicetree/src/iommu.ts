@@ -96,14 +96,14 @@ export function ofMmuMasters(tree: DtTree, smmu: DtNode): OfMmuMaster[] {
   return out;
 }
 
-/** IOMMU bindings whose specifier is one cell, the stream id (arm,smmu: dmasim models no SMR mask cell). */
-const ONE_CELL_BINDINGS = ['arm,mmu-400', 'arm,mmu-401', 'arm,mmu-500', 'arm,smmu-v1', 'arm,smmu-v2', 'arm,smmu-v3', 'rockchip,iommu'];
-
-/** Checks an IOMMU node against its binding: `#iommu-cells is 2, the arm,mmu-401 binding expects 1`. */
-export function checkIommuBinding(tree: DtTree, iommu: DtNode, compatible: string): void {
+/**
+ * Checks an IOMMU node against its binding's #iommu-cells (`expectedCells`, when a model says):
+ * `#iommu-cells is 2, the arm,mmu-401 binding expects 1`.
+ */
+export function checkIommuBinding(tree: DtTree, iommu: DtNode, compatible: string, expectedCells?: number): void {
   const n = ofPropertyReadU32(tree, iommu, '#iommu-cells');
-  if (ONE_CELL_BINDINGS.includes(compatible) && n !== undefined && n !== 1) {
-    throw new DtError(tree.file, iommu.path, `#iommu-cells is ${n}, the ${compatible} binding expects 1`);
+  if (expectedCells !== undefined && n !== undefined && n !== expectedCells) {
+    throw new DtError(tree.file, iommu.path, `#iommu-cells is ${n}, the ${compatible} binding expects ${expectedCells}`);
   }
   if (n === undefined && ofPropertyCells(tree, iommu, 'mmu-masters') === undefined) {
     throw new DtError(tree.file, iommu.path, `${compatible} node has neither #iommu-cells nor the legacy mmu-masters`);

@@ -25,6 +25,9 @@ export const hasSharedDt = existsSync(SHARED_DT);
 /** The models dmasim ships, as the machine describes them (kept small: tests of this package only). */
 export const TEST_MODELS: DtModels = {
   device: (c) => ['calxeda,hb-ahci', 'calxeda,hb-xgmac', 'brcm,bcm2711-hvs', 'brcm,2711-v3d', 'generic-ehci', 'generic-ohci'].includes(c),
-  iommu: (c) => (['arm,mmu-400', 'arm,mmu-401', 'arm,mmu-500', 'arm,smmu-v1', 'arm,smmu-v2'].includes(c) ? { contextBanks: 8, streamMatchRegisters: 16 } : undefined),
+  iommu: (c) =>
+    ['arm,mmu-400', 'arm,mmu-401', 'arm,mmu-500', 'arm,smmu-v1', 'arm,smmu-v2'].includes(c)
+      ? { iommuCells: 1, keys: (n) => ({ contextBanks: 8, streamMatchRegisters: 16, coherentWalk: n.dmaCoherent }) }
+      : undefined,
   pciHost: (c) => MODELLED_PCI_HOSTS.includes(c),
 };

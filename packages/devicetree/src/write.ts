@@ -128,7 +128,7 @@ function isStringList(v: Uint8Array): boolean {
     const b = v[i]!;
     if (b === 0) {
       if (v[i - 1] === 0) return false;
-    } else if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) return false;
+    } else if (b < 0x20 || b > 0x7e) return false;
   }
   return true;
 }

@@ -49,10 +49,25 @@ export interface IommuModel {
    * board's masters emit to this instance. Called only for entries `checkBoardKeys` accepted.
    */
   boardWarnings?(entry: IommuBoardEntry, ids: readonly number[]): IommuKeyProblem[];
+  /**
+   * The model's own keys for an instance a device tree describes: what the node says (its register
+   * window, `dma-coherent`) and defaults for what a tree cannot carry (ID registers). Without it, an
+   * instance from a tree has only the common keys and the board must give the rest.
+   */
+  devicetreeKeys?(node: IommuDevicetreeNode): Record<string, unknown>;
   /** Builds one instance's hardware. Board mistakes only visible now go to `ctx.fail`. */
   createHardware(ctx: IommuHardwareContext, entry: IommuBoardEntry): IommuHardware;
   /** Builds the machine's driver for this model (once, whatever the number of instances). */
   createDriver(ctx: IommuDriverContext): IommuDriverPlugin;
+}
+
+/** What a device tree node says about one IOMMU instance, as far as a model's keys depend on it. */
+export interface IommuDevicetreeNode {
+  readonly compatible: string;
+  /** Size of the register window (`reg`). */
+  readonly regSize: number;
+  /** `dma-coherent` (of_dma_is_coherent): its own accesses, such as table walks, snoop the caches. */
+  readonly dmaCoherent: boolean;
 }
 
 /** One key a model accepts in its `iommus[]` entries (documentation and the board JSON Schema). */

@@ -11,10 +11,11 @@ import { builtinModels, type ModelCatalogue } from './models';
 import { fileOrigin, locate, type Origin, yamlOrigin } from './origin';
 import { type AppliedOverride, applyOverrides } from './overrides';
 import { checkBoardDepth, checkBoardFileSize, yamlBoardToJs } from './yaml-text';
+import { DEVICETREE_EXTENSIONS, finishDevicetree, isDevicetreeFile, layerDevicetree, readDevicetreeBoard, type DevicetreeContext, type DevicetreeSummary } from './devicetree';
 
 /** Where the example boards live. */
 export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../../examples/boards');
-const BOARD_EXTENSIONS = ['.yaml', '.yml', '.json', '.ts'];
+const BOARD_EXTENSIONS = ['.yaml', '.yml', '.json', '.ts', ...DEVICETREE_EXTENSIONS];
 
 export interface LoadedBoard {
   readonly board: Board;
@@ -30,6 +31,8 @@ export interface LoadedBoard {
   readonly overrides: readonly string[];
   /** What `dmasim validate` and `run --strict` report: suspicious but runnable parts of the board. */
   readonly warnings: readonly BoardIssue[];
+  /** When the board came from a device tree: what the tree said beyond the board. */
+  readonly devicetree?: DevicetreeSummary;
 }
 
 export interface LoadOptions {
@@ -75,12 +78,14 @@ export async function loadBoard(ref: string, options: LoadOptions = {}): Promise
     throw new BoardError([{ file: ref, path: '', message: `no such board file or example board; examples: ${exampleBoards().join(', ') || '(none)'}` }]);
   }
   const chain: string[] = [];
-  const layered = await readLayered(file, chain);
-  const raw = layered.value as Record<string, unknown>;
+  const dt: DevicetreeContext = { models: options.models ?? builtinModels() };
+  const layered = await readLayered(file, chain, [], dt);
   const overrides = options.overrides ?? [];
-  const { applied, issues } = applyOverrides(raw, overrides);
+  const { applied, issues } = applyOverrides(layered.value as Record<string, unknown>, overrides);
+  const raw = finishDevicetree(layered.value as Record<string, unknown>, dt);
   const models = options.prepare ? await options.prepare(raw, file) : options.models;
-  return finishBoard(raw, file, chain, { ...(models !== undefined ? { models } : {}), origin: layered.origin, applied, overrides, pending: issues });
+  const loaded = finishBoard(raw, file, chain, { ...(models !== undefined ? { models } : {}), origin: layered.origin, applied, overrides, pending: issues });
+  return dt.summary === undefined ? loaded : { ...loaded, devicetree: dt.summary };
 }
 
 /** Parses and validates an in-memory board (the TS/JSON form), `file` naming it in errors. */
@@ -133,17 +138,18 @@ function placeIssue(i: PlacedIssue, origin: Origin, applied: readonly AppliedOve
  * Reads a board and the boards it extends, depth first: `extends: [a, b]` merges b over a, then this
  * file over both (the last wins). `chain` gets every file once, bases before the files extending them.
  */
-async function readLayered(file: string, chain: string[], visiting: string[] = []): Promise<Tracked> {
+async function readLayered(file: string, chain: string[], visiting: string[], dt: DevicetreeContext): Promise<Tracked> {
   if (visiting.includes(file)) {
     const first = visiting[0] ?? file;
     throw new BoardError([{ file: first, path: 'extends', message: `extends cycle: ${[...visiting, file].map((f) => basename(f)).join(' -> ')}` }]);
   }
-  const layer = await readBoardFile(file);
-  const raw = layer.value;
-  checkBoardDepth(raw, file);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new BoardError([{ file, path: '', message: 'expected a board: a mapping with name, memory, buses, ...', found: describeValue(raw) }]);
+  const read = isDevicetreeFile(file) ? { value: readDevicetreeBoard(file, dt), origin: fileOrigin(file) } : await readBoardFile(file);
+  checkBoardDepth(read.value, file);
+  if (typeof read.value !== 'object' || read.value === null || Array.isArray(read.value)) {
+    throw new BoardError([{ file, path: '', message: 'expected a board: a mapping with name, memory, buses, ...', found: describeValue(read.value) }]);
   }
+  const layer = layerDevicetree(read, file, dt);
+  const raw = layer.value;
   const ext = (raw as { extends?: unknown }).extends;
   const refs = ext === undefined ? [] : Array.isArray(ext) ? (ext as unknown[]) : [ext];
   let merged: Tracked | undefined;
@@ -152,7 +158,7 @@ async function readLayered(file: string, chain: string[], visiting: string[] = [
     if (typeof ref !== 'string') throw new BoardError([{ file, path, message: 'expected a board name or path', found: describeValue(ref) }]);
     const baseFile = resolveBoardRef(ref, dirname(file));
     if (baseFile === undefined) throw new BoardError([{ file, path, message: 'no such board file or example board', found: JSON.stringify(ref) }]);
-    const base = await readLayered(baseFile, chain, [...visiting, file]);
+    const base = await readLayered(baseFile, chain, [...visiting, file], dt);
     merged = merged === undefined ? base : mergeTracked(merged, base);
   }
   if (!chain.includes(file)) chain.push(file);

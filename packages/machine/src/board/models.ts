@@ -8,7 +8,7 @@ import { IOMMU_COMMON_KEYS, type BoardIommu } from './schema';
  * (which check their own keys of an `iommus[]` entry). The plugin registry extends this catalogue;
  * validation uses it.
  */
-export type IommuModelCheck = Pick<IommuModel, 'name' | 'iommuCells' | 'boardKeys' | 'checkBoardKeys' | 'boardWarnings'>;
+export type IommuModelCheck = Pick<IommuModel, 'name' | 'iommuCells' | 'boardKeys' | 'checkBoardKeys' | 'boardWarnings' | 'devicetreeKeys'>;
 
 export interface ModelCatalogue {
   /** compatible → workload kinds that device model can run. */

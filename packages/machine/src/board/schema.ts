@@ -59,8 +59,9 @@ function address(d: KeyDoc) {
     });
 }
 
-const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-const name = (d: KeyDoc) => z.string().regex(NAME_RE, 'expected a name: a letter, then letters, digits, "_", "." or "-"').meta(d);
+/** Names: letters, digits and `_.-`; also the kernel's device names an imported tree gives (`2b500000.iommu`, `soc:firmware`, `0000:01:00.0`). */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:,@+-]*$/;
+const name = (d: KeyDoc) => z.string().regex(NAME_RE, 'expected a name: a letter or digit, then letters, digits, "_", ".", "-" (or ":", ",", "@", "+" as in kernel device names)').meta(d);
 const streamId = z.number().int().min(0).max(0xffff).meta(doc('a stream id (the SMMU master id), 0 to 0xffff', 0));
 
 export const ProbeOrderSchema = z.union([z.enum(['natural', 'reverse', 'shuffle']), z.array(name(doc('a device or IOMMU name', 'smmu_usb'))).min(1)]);
@@ -268,6 +269,7 @@ export const BoardSchema = z.strictObject({
     .union([z.string(), z.array(z.string()).min(1)])
     .optional()
     .meta(doc('boards this file builds on: an example board name or a path relative to this file, or a list of them merged in order (the last wins); this file overrides them', 'juno-r1')),
+  devicetree: z.string().optional().meta(doc('a .dtb or .dts (relative to this file) the board starts from; the keys of this file override it (memory the firmware fills in, context-bank counts, workloads, kernel)', 'bcm2711-rpi-4-b.dtb')),
   plugins: z.array(z.string()).optional().meta(doc('module paths of third-party plugins, relative to this file', ['./my-models.ts'])),
   kernel: KernelSchema.prefault({}).meta(doc('kernel configuration and behaviour', { arch: 'arm64', profile: 'linux-6.x' })),
   cpus: z.number().int().min(1).max(4096).default(1).meta(doc('CPUs (num_possible_cpus): one swiotlb area per CPU under linux-6.x', 4)),

@@ -15,6 +15,7 @@ import { buildInfo, renderInfo } from '../info';
 import { parseCategoryFilter, TraceRecorder, type ChromeTrace } from '../events';
 import { renderRunHtml } from '../html';
 import { writeFileSync } from 'node:fs';
+import { runExportDtsCommand } from './export-dts-command';
 
 export interface CliIo {
   out(text: string): void;
@@ -90,7 +91,7 @@ export function buildProgram(io: CliIo): Cli {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
   withSetOption(program.command('run'))
-    .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .argument('<board>', 'a .yaml, .json, .ts, .dtb or .dts board file, or the name of an example board')
     .option('--strict', 'refuse to run a board with warnings (what `dmasim validate` warns about)')
     .option('--seed <n>', 'seed of the run, 0 to 2^53-1 (default: the board kernel.probe.seed)', seedOption)
     .option('--json', 'print the JSON report')
@@ -187,7 +188,7 @@ export function buildProgram(io: CliIo): Cli {
     });
 
   withSetOption(program.command('validate'))
-    .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .argument('<board>', 'a .yaml, .json, .ts, .dtb or .dts board file, or the name of an example board')
     .description('check a board file and report every problem in it (file:line:column: path: message), then its warnings')
     .action(async (ref: string, opts: { set?: string[] }) => {
       let loaded;
@@ -206,7 +207,7 @@ export function buildProgram(io: CliIo): Cli {
     });
 
   withSetOption(program.command('info'))
-    .argument('<board>', 'a .yaml, .json or .ts board file, or the name of an example board')
+    .argument('<board>', 'a .yaml, .json, .ts, .dtb or .dts board file, or the name of an example board')
     .option('--json', 'print the JSON form')
     .description('show the resolved board, its address map, DMA windows and limits, IRQs and the IOMMU topology after boot')
     .action(async (ref: string, opts: { json?: boolean; set?: string[] }) => {
@@ -216,6 +217,14 @@ export function buildProgram(io: CliIo): Cli {
       const info = buildInfo(machine);
       io.out(opts.json === true ? `${JSON.stringify(info, null, 2)}\n` : renderInfo(info));
     });
+
+  program
+    .command('export-dts')
+    .argument('<board>', 'a board file or example board name')
+    .option('-o, --output <file>', 'write the .dts to FILE instead of printing it')
+    .option('--dtb <file>', 'also write the compiled blob to FILE (no dtc needed)')
+    .description('write the board as a device tree (.dts) that dtc compiles and that imports back to the same machine')
+    .action(async (ref: string, opts: { output?: string; dtb?: string }) => runExportDtsCommand(io, ref, opts));
 
   program
     .command('boards')

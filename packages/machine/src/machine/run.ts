@@ -2,6 +2,7 @@ import { loadBoard, type LoadedBoard } from '../board/load';
 import type { Decision, OrderPolicy } from '@dmasim/core';
 import type { RunReport } from '../report/types';
 import { Machine } from './machine';
+import { withDevicetree } from '../report/devicetree';
 import { loadPlugins, PluginRegistry } from './plugins';
 
 export interface RunOptions {
@@ -40,7 +41,7 @@ export async function loadBoardWithPlugins(ref: string, options: { overrides?: r
 export function runLoaded(loaded: LoadedBoard, registry: PluginRegistry, options: RunOptions = {}, observe?: (m: Machine) => void): BoardRun {
   const machine = new Machine(loaded, { ...options, registry });
   observe?.(machine);
-  return { loaded, machine, report: machine.run() };
+  return { loaded, machine, report: withDevicetree(machine.run(), loaded.devicetree) };
 }
 
 /** `dmasim run` without the CLI: a board path or example name in, the report out. */

@@ -26,6 +26,8 @@ export const armSmmuV3Model: IommuModel = {
   iommuCells: 1,
   boardKeys: SMMUV3_BOARD_KEYS,
   checkBoardKeys: (keys, entry) => checkSmmuV3Keys(entry.compatible, keys),
+  // from a device tree: dma-coherent on the node is COHACC; the ID registers keep their defaults
+  devicetreeKeys: (node) => ({ coherentWalk: node.dmaCoherent }),
   createHardware: buildSmmuV3,
   createDriver,
 };

@@ -1,5 +1,5 @@
-import type { IommuBoardKey, IommuKeyProblem } from '@dmasim/iommu-core';
-import type { SmmuModel } from '../hw/params';
+import type { IommuBoardKey, IommuDevicetreeNode, IommuKeyProblem } from '@dmasim/iommu-core';
+import { resolveSmmuParams, type SmmuModel } from '../hw/params';
 
 /** The board compatibles of the SMMUv1/v2 family and the hardware preset each one selects. */
 export const SMMU_MODELS: Readonly<Record<string, SmmuModel>> = {
@@ -71,6 +71,20 @@ export function checkSmmuKeys(compatible: string, keys: Readonly<Record<string, 
     if (keys[key] !== undefined && typeof keys[key] !== 'boolean') problems.push({ key, message: 'expected true or false', found: JSON.stringify(keys[key]) });
   }
   return problems;
+}
+
+/**
+ * An SMMU a device tree describes: the tree has no ID registers, so the counts are the model
+ * preset's (MMU-401: Juno's PCIe SMMU, 4 banks and 32 SMRs), as many banks as the register window
+ * holds at most; `dma-coherent` on the node is the table-walk coherence.
+ */
+export function smmuDevicetreeKeys(node: IommuDevicetreeNode): Record<string, unknown> {
+  const model = SMMU_MODELS[node.compatible];
+  if (model === undefined) return {};
+  const preset = resolveSmmuParams({ model });
+  // two halves of the window, one 4 KiB page per context bank in the upper one
+  const fit = Math.max(1, Math.floor(node.regSize / (2 * preset.registerPageSize)));
+  return { contextBanks: Math.min(preset.numContextBanks, fit), streamMatchRegisters: preset.numStreamMatchRegisters, coherentWalk: node.dmaCoherent };
 }
 
 /** The keys of an entry `checkSmmuKeys` accepted, with their defaults. */

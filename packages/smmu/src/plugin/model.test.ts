@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { iommuModelTestRig, type IommuBoardEntry, type IommuProfile, type IommuTransactionFault } from '@dmasim/iommu-core';
+import { iommuModelTestRig, type IommuBoardEntry, type IommuDevicetreeNode, type IommuProfile, type IommuTransactionFault } from '@dmasim/iommu-core';
 import { armSmmuModel } from './model';
 
 const entry = (keys: Record<string, unknown>, over: Partial<IommuBoardEntry> = {}): IommuBoardEntry => ({
@@ -56,5 +56,17 @@ describe('the ARM SMMU as an IOMMU model plugin', () => {
     expect(faults).toEqual([expect.objectContaining({ id: 7, iova: 0x1000, access: 'read' })]);
     // a master with no stream id yet (a PCI function before enumeration) is not translated
     expect(hw.hop({ device: 'm1', ids: () => null, fault: () => undefined }).translate(0x1000, 64, 'write')).toEqual({ ok: true, addr: 0x1000, length: 64 });
+  });
+});
+
+describe('an SMMU a device tree describes', () => {
+  it('gets its preset counts, capped by the register window, and dma-coherent as coherentWalk', () => {
+    const keys = (node: IommuDevicetreeNode) => armSmmuModel.devicetreeKeys!(node);
+    expect(keys({ compatible: 'arm,mmu-401', regSize: 0x10000, dmaCoherent: true })).toEqual({ contextBanks: 4, streamMatchRegisters: 32, coherentWalk: true });
+    expect(keys({ compatible: 'arm,smmu-v1', regSize: 0x10000, dmaCoherent: false })).toEqual({ contextBanks: 8, streamMatchRegisters: 16, coherentWalk: false });
+    // a 16 KiB window holds two context-bank pages
+    expect(keys({ compatible: 'arm,mmu-500', regSize: 0x4000, dmaCoherent: true })).toMatchObject({ contextBanks: 2 });
+    // what it derives passes its own board checks
+    expect(armSmmuModel.checkBoardKeys(keys({ compatible: 'arm,mmu-400', regSize: 0x10000, dmaCoherent: true }), { name: 's', compatible: 'arm,mmu-400', base: 0, size: 0x10000, masters: [], keys: {} })).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { IommuBoardEntry, IommuDriverContext, IommuDriverPlugin, IommuHardw
 import type { SmmuModel } from '../hw/params';
 import { SmmuHardware } from '../hw/smmu';
 import { register } from '../register';
-import { checkSmmuKeys, SMMU_BOARD_KEYS, SMMU_MODELS, smmuKeys, smmuStreamWarnings } from './board-keys';
+import { checkSmmuKeys, SMMU_BOARD_KEYS, SMMU_MODELS, smmuDevicetreeKeys, smmuKeys, smmuStreamWarnings } from './board-keys';
 import { SmmuHop } from './hop';
 
 /** SMMUv2 parts need one context interrupt per context bank; v1 parts may share one line. */
@@ -29,6 +29,7 @@ export const armSmmuModel: IommuModel = {
   boardKeys: SMMU_BOARD_KEYS,
   checkBoardKeys: (keys, entry) => checkSmmuKeys(entry.compatible, keys),
   boardWarnings: (entry, ids) => smmuStreamWarnings(entry.keys, entry.name, ids),
+  devicetreeKeys: smmuDevicetreeKeys,
   createHardware: buildSmmu,
   createDriver,
 };
