@@ -1,9 +1,10 @@
 import type { Device } from '@dmasim/bus';
-import { ENXIO, GFP_KERNEL, type GfpFlags } from '@dmasim/core';
+import { EINVAL, ENXIO, GFP_KERNEL, type GfpFlags } from '@dmasim/core';
 import { DMA_ATTR_WRITE_COMBINE, type DmaAttrs } from '../constants';
 import type { DmaCoherentBuffer } from '../ops/dma-map-ops';
 import type { SgTable } from '../scatterlist/sg-table';
 import { targetOf } from './resolve';
+import { dmaArgsInvalid } from './args';
 
 /**
  * Coherent ("consistent") allocations: memory both CPU and device see without syncs. The CPU must
@@ -15,6 +16,7 @@ import { targetOf } from './resolve';
 /** dma_alloc_attrs(). */
 export function dmaAllocAttrs(dev: Device, size: number, gfp: GfpFlags = GFP_KERNEL, attrs: DmaAttrs = 0): DmaCoherentBuffer | null {
   const t = targetOf(dev);
+  if (dmaArgsInvalid(t, dev, 'dma_alloc_attrs', { size }, true)) return null;
   const buf = t.ops.alloc(dev, size, gfp, attrs);
   if (buf !== null) t.debug?.allocCoherent(dev, size, buf.dmaHandle, buf.cpuAddr);
   return buf;
@@ -33,6 +35,7 @@ export function dmaAllocWc(dev: Device, size: number, gfp: GfpFlags = GFP_KERNEL
 /** dma_free_attrs(). */
 export function dmaFreeAttrs(dev: Device, size: number, cpuAddr: number, dmaHandle: number, attrs: DmaAttrs = 0): void {
   const t = targetOf(dev);
+  if (dmaArgsInvalid(t, dev, 'dma_free_attrs', { size, cpu: cpuAddr, addr: dmaHandle })) return;
   t.debug?.freeCoherent(dev, size, cpuAddr, dmaHandle);
   t.ops.free(dev, size, cpuAddr, dmaHandle, attrs);
 }
@@ -51,5 +54,6 @@ export function dmaFreeWc(dev: Device, size: number, cpuAddr: number, dmaHandle:
 export function dmaGetSgtable(dev: Device, sgt: SgTable, cpuAddr: number, dmaHandle: number, size: number, attrs: DmaAttrs = 0): number {
   const t = targetOf(dev);
   if (t.ctx === undefined) return -ENXIO;
+  if (dmaArgsInvalid(t, dev, 'dma_get_sgtable_attrs', { size, cpu: cpuAddr, addr: dmaHandle }, true)) return -EINVAL;
   return t.ops.getSgtable(dev, sgt, cpuAddr, dmaHandle, size, attrs);
 }

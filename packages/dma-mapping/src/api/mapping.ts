@@ -1,8 +1,9 @@
 import type { Device } from '@dmasim/bus';
-import { EIO, ENOMEM, PAGE_SIZE } from '@dmasim/core';
+import { EINVAL, EIO, ENOMEM, PAGE_SIZE } from '@dmasim/core';
 import { DMA_MAPPING_ERROR, type DmaAttrs, type DmaDataDirection } from '../constants';
 import type { Scatterlist, SgTable } from '../scatterlist/sg-table';
 import { checkDirection, targetOf } from './resolve';
+import { dmaArgsInvalid, sgNents } from './args';
 
 /**
  * The streaming half of the DMA API (kernel/dma/mapping.c, include/linux/dma-mapping.h). Each call
@@ -38,6 +39,7 @@ export function dmaUnmapSingle(dev: Device, addr: number, size: number, dir: Dma
 function mapPage(dev: Device, pagePhys: number, offset: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs, viaSingle: boolean): number {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_map_page_attrs');
+  if (dmaArgsInvalid(t, dev, viaSingle ? 'dma_map_single_attrs' : 'dma_map_page_attrs', { page: pagePhys, offset, size }, true)) return DMA_MAPPING_ERROR;
   const addr = t.ops.mapPage(dev, pagePhys, offset, size, dir, attrs);
   t.debug?.mapPage(dev, pagePhys + offset, size, dir, addr, viaSingle, viaSingle ? 'dma_map_single_attrs' : 'dma_map_page_attrs');
   return addr;
@@ -46,6 +48,7 @@ function mapPage(dev: Device, pagePhys: number, offset: number, size: number, di
 function unmapPage(dev: Device, addr: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs, viaSingle: boolean): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_unmap_page_attrs');
+  if (dmaArgsInvalid(t, dev, 'dma_unmap_page_attrs', { addr, size })) return;
   t.ops.unmapPage(dev, addr, size, dir, attrs);
   t.debug?.unmapPage(dev, addr, size, dir, viaSingle);
 }
@@ -60,6 +63,7 @@ export function dmaMappingError(dev: Device, addr: number): number {
 export function dmaMapResource(dev: Device, physAddr: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs = 0): number {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_map_resource');
+  if (dmaArgsInvalid(t, dev, 'dma_map_resource', { phys: physAddr, size }, true)) return DMA_MAPPING_ERROR;
   const addr = t.ops.mapResource(dev, physAddr, size, dir, attrs);
   t.debug?.mapResource(dev, physAddr, size, dir, addr);
   return addr;
@@ -69,6 +73,7 @@ export function dmaMapResource(dev: Device, physAddr: number, size: number, dir:
 export function dmaUnmapResource(dev: Device, addr: number, size: number, dir: DmaDataDirection, attrs: DmaAttrs = 0): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_unmap_resource');
+  if (dmaArgsInvalid(t, dev, 'dma_unmap_resource', { addr, size })) return;
   t.ops.unmapResource(dev, addr, size, dir, attrs);
   t.debug?.unmapResource(dev, addr, size, dir);
 }
@@ -77,8 +82,10 @@ export function dmaUnmapResource(dev: Device, addr: number, size: number, dir: D
 function mapSgRaw(dev: Device, sgl: Scatterlist[], nents: number, dir: DmaDataDirection, attrs: DmaAttrs): number {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_map_sg_attrs');
-  const ents = t.ops.mapSg(dev, sgl, nents, dir, attrs);
-  if (ents > 0) t.debug?.mapSg(dev, sgl, nents, ents, dir);
+  const n = sgNents(t, dev, 'dma_map_sg_attrs', sgl, nents);
+  if (n <= 0) return -EINVAL;
+  const ents = t.ops.mapSg(dev, sgl, n, dir, attrs);
+  if (ents > 0) t.debug?.mapSg(dev, sgl, n, ents, dir);
   // an ops layer returning 0 (the older convention) is reported as -EIO
   return ents === 0 ? -EIO : ents;
 }
@@ -93,8 +100,10 @@ export function dmaMapSg(dev: Device, sgl: Scatterlist[], nents: number, dir: Dm
 export function dmaUnmapSg(dev: Device, sgl: Scatterlist[], nents: number, dir: DmaDataDirection, attrs: DmaAttrs = 0): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_unmap_sg_attrs');
-  t.debug?.unmapSg(dev, sgl, nents, dir);
-  t.ops.unmapSg(dev, sgl, nents, dir, attrs);
+  const n = sgNents(t, dev, 'dma_unmap_sg_attrs', sgl, nents);
+  if (n <= 0) return;
+  t.debug?.unmapSg(dev, sgl, n, dir);
+  t.ops.unmapSg(dev, sgl, n, dir, attrs);
 }
 
 /** dma_map_sgtable(): 0 with `sgt.nents` set, or a negative errno. */

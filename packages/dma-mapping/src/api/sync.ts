@@ -2,6 +2,7 @@ import type { Device } from '@dmasim/bus';
 import type { DmaDataDirection } from '../constants';
 import type { Scatterlist, SgTable } from '../scatterlist/sg-table';
 import { checkDirection, targetOf } from './resolve';
+import { dmaArgsInvalid, sgNents } from './args';
 
 /**
  * The four sync calls: ownership of a streaming mapping passes to the CPU (`ForCpu`: after the
@@ -13,6 +14,7 @@ import { checkDirection, targetOf } from './resolve';
 export function dmaSyncSingleForCpu(dev: Device, addr: number, size: number, dir: DmaDataDirection): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_sync_single_for_cpu');
+  if (dmaArgsInvalid(t, dev, 'dma_sync_single_for_cpu', { addr, size })) return;
   t.ops.syncSingleForCpu(dev, addr, size, dir);
   t.debug?.syncSingle(dev, addr, size, dir, true);
 }
@@ -20,6 +22,7 @@ export function dmaSyncSingleForCpu(dev: Device, addr: number, size: number, dir
 export function dmaSyncSingleForDevice(dev: Device, addr: number, size: number, dir: DmaDataDirection): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_sync_single_for_device');
+  if (dmaArgsInvalid(t, dev, 'dma_sync_single_for_device', { addr, size })) return;
   t.ops.syncSingleForDevice(dev, addr, size, dir);
   t.debug?.syncSingle(dev, addr, size, dir, false);
 }
@@ -28,15 +31,19 @@ export function dmaSyncSingleForDevice(dev: Device, addr: number, size: number, 
 export function dmaSyncSgForCpu(dev: Device, sgl: Scatterlist[], nelems: number, dir: DmaDataDirection): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_sync_sg_for_cpu');
-  t.ops.syncSgForCpu(dev, sgl, nelems, dir);
-  t.debug?.syncSg(dev, sgl, nelems, dir, true);
+  const n = sgNents(t, dev, 'dma_sync_sg_for_cpu', sgl, nelems);
+  if (n <= 0) return;
+  t.ops.syncSgForCpu(dev, sgl, n, dir);
+  t.debug?.syncSg(dev, sgl, n, dir, true);
 }
 
 export function dmaSyncSgForDevice(dev: Device, sgl: Scatterlist[], nelems: number, dir: DmaDataDirection): void {
   const t = targetOf(dev);
   checkDirection(t, dir, 'dma_sync_sg_for_device');
-  t.ops.syncSgForDevice(dev, sgl, nelems, dir);
-  t.debug?.syncSg(dev, sgl, nelems, dir, false);
+  const n = sgNents(t, dev, 'dma_sync_sg_for_device', sgl, nelems);
+  if (n <= 0) return;
+  t.ops.syncSgForDevice(dev, sgl, n, dir);
+  t.debug?.syncSg(dev, sgl, n, dir, false);
 }
 
 export function dmaSyncSgtableForCpu(dev: Device, sgt: SgTable, dir: DmaDataDirection): void {
