@@ -129,6 +129,6 @@ describe('the convention check itself', () => {
     expect(problems).toContain('"publishConfig.access" must be "public"');
     expect(problems).toContain('exports["."] must be { source, types, import }');
     expect(problems).toContain('needs a tsconfig.build.json (copy one from packages/swiotlb)');
-    expect(problems).toContain('src imports zod: list it in "dependencies"');
+    expect(problems).toContain('src imports tinybench: list it in "dependencies"');
   });
 });

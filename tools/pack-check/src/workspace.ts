@@ -64,7 +64,7 @@ function globRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** Source files that ship: src/ less what the package's tsconfig.build.json excludes (tests, test rigs). */
+/** Source files that ship (tsc compiles the .ts ones): src/ less what the package's tsconfig.build.json excludes (tests, test rigs). */
 export function shippedSources(pkgPath: string): string[] {
   const cfgPath = join(pkgPath, 'tsconfig.build.json');
   const excludes = existsSync(cfgPath)
@@ -75,7 +75,7 @@ export function shippedSources(pkgPath: string): string[] {
     for (const name of readdirSync(join(pkgPath, rel))) {
       const r = `${rel}/${name}`;
       if (statSync(join(pkgPath, r)).isDirectory()) walk(r);
-      else if (/\.(ts|mjs)$/.test(name) && !name.endsWith('.d.ts') && !excludes.some((re) => re.test(r))) out.push(join(pkgPath, r));
+      else if (name.endsWith('.ts') && !name.endsWith('.d.ts') && !excludes.some((re) => re.test(r))) out.push(join(pkgPath, r));
     }
   };
   if (existsSync(join(pkgPath, 'src'))) walk('src');

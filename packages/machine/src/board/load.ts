@@ -13,8 +13,13 @@ import { type AppliedOverride, applyOverrides } from './overrides';
 import { checkBoardDepth, checkBoardFileSize, yamlBoardToJs } from './yaml-text';
 import { DEVICETREE_EXTENSIONS, finishDevicetree, isDevicetreeFile, layerDevicetree, readDevicetreeBoard, type DevicetreeContext, type DevicetreeSummary } from './devicetree';
 
-/** Where the example boards live. */
-export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../../examples/boards');
+/**
+ * Where the example boards live: the copy shipped inside the npm package (`examples/` beside
+ * `dist/`, made at pack time), else the repository's `examples/` (src/ and dist/ in the workspace).
+ */
+export const EXAMPLES_DIR =
+  [resolve(import.meta.dirname, '../../examples/boards'), resolve(import.meta.dirname, '../../../../examples/boards')].find((d) => existsSync(d)) ??
+  resolve(import.meta.dirname, '../../../../examples/boards');
 const BOARD_EXTENSIONS = ['.yaml', '.yml', '.json', '.ts', ...DEVICETREE_EXTENSIONS];
 
 export interface LoadedBoard {

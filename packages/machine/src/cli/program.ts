@@ -16,6 +16,8 @@ import { parseCategoryFilter, TraceRecorder, type ChromeTrace } from '../events'
 import { renderRunHtml } from '../html';
 import { writeFileSync } from 'node:fs';
 import { runExportDtsCommand } from './export-dts-command';
+import { HELP_FOOTER } from './help';
+import { dmasimVersion } from './version';
 
 export interface CliIo {
   out(text: string): void;
@@ -87,6 +89,8 @@ export function buildProgram(io: CliIo): Cli {
   program
     .name('dmasim')
     .description('A machine model of the Linux DMA stack: buses, SMMUs, IOVA, dma-iommu, swiotlb and devices.')
+    .version(dmasimVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', HELP_FOOTER)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 

@@ -9,12 +9,21 @@ export function defaultWorkers(): number {
 }
 
 /**
+ * The worker module: the built `worker.js` beside this file, or, running from the TypeScript
+ * sources (tests, `pnpm dmasim`), an entry that loads `worker.ts` through tsx. Only that dev path
+ * pays for a TypeScript loader in each worker.
+ */
+function workerFile(): string {
+  return new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js', import.meta.url).href;
+}
+
+/**
  * A pool of worker threads, one machine per task. Tasks are sent in batches (several per worker, so
  * thread hops do not dominate short boots); results come back in task order, whatever finished first.
  */
 export function workerPool(boardFile: string, workers: number, overrides: readonly string[] = []): { runner: TaskRunner; close(): Promise<void> } {
   const pool = new Piscina<WorkerTask, ExploreTaskResult[]>({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    filename: workerFile(),
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,

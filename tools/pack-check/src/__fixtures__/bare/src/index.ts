@@ -1,0 +1,3 @@
+import { Bench } from 'tinybench';
+
+export const bench = new Bench();
