@@ -6,9 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importsOf, packageOf, publishedPackages, type ExportEntry } from './workspace';
+import { STANDALONE_ENTRIES, importsOf, packageOf, publishedPackages, type ExportEntry } from './workspace';
 
-export const STANDALONE_ENTRIES = ['@dmasim/core/standalone', '@dmasim/iommu-core/iova', '@dmasim/iommu-core/io-pgtable', '@dmasim/swiotlb', '@dmasim/smmu/hw', '@dmasim/smmu-v3/hw'];
 const FORBIDDEN = ['tsyringe', 'reflect-metadata', '@dmasim/bus'];
 
 const pkgs = new Map(publishedPackages().map((p) => [p.manifest.name, p]));

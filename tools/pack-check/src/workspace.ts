@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
+/** The parts people reuse alone: importable with no DI container and no global side effects. */
+export const STANDALONE_ENTRIES = ['@dmasim/core/standalone', '@dmasim/iommu-core/iova', '@dmasim/iommu-core/io-pgtable', '@dmasim/swiotlb', '@dmasim/smmu/hw'];
+
 export interface ExportEntry {
   readonly source: string;
   readonly types: string;
